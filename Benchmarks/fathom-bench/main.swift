@@ -1,0 +1,2 @@
+import Fathom
+print("{}")

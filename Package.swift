@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Build flags that tune for the host CPU (e.g. `-target-cpu native`) live in the
+// Makefile, not here, so Fathom stays usable as a dependency on any x86-64 or arm64 machine.
+let package = Package(
+    name: "Fathom",
+    products: [
+        .library(name: "Fathom", targets: ["Fathom"]),
+        .library(name: "FathomTensor", targets: ["FathomTensor"]),
+        .executable(name: "fathom", targets: ["fathom"]),
+        .executable(name: "fathom-bench", targets: ["fathom-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "pkg-config"])]
+        ),
+        .target(
+            name: "FathomTensor",
+            dependencies: [
+                "CBLAS",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ]
+        ),
+        .target(name: "Fathom", dependencies: ["FathomTensor"]),
+        .executableTarget(
+            name: "fathom",
+            dependencies: [
+                "Fathom",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "fathom-bench",
+            dependencies: [
+                "Fathom",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/fathom-bench"
+        ),
+        .testTarget(
+            name: "FathomTensorTests",
+            dependencies: ["FathomTensor"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// `import Fathom` brings in every Fathom library.
+@_exported import FathomTensor

@@ -1,0 +1,12 @@
+import ArgumentParser
+import Fathom
+
+@main
+struct FathomCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fathom",
+        abstract: "Fathom: deep learning and training-dynamics research in Swift.",
+        subcommands: [Demo.self],
+        defaultSubcommand: Demo.self
+    )
+}
