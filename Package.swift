@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(
             name: "FathomTensorTests",
             dependencies: ["FathomTensor"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]
