@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .library(name: "Fathom", targets: ["Fathom"]),
         .library(name: "FathomTensor", targets: ["FathomTensor"]),
+        .library(name: "FathomNN", targets: ["FathomNN"]),
         .executable(name: "fathom", targets: ["fathom"]),
         .executable(name: "fathom-bench", targets: ["fathom-bench"]),
     ],
@@ -28,7 +29,8 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        .target(name: "Fathom", dependencies: ["FathomTensor"]),
+        .target(name: "FathomNN", dependencies: ["FathomTensor"]),
+        .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN"]),
         .executableTarget(
             name: "fathom",
             dependencies: [
@@ -49,6 +51,7 @@ let package = Package(
             dependencies: ["FathomTensor"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "FathomNNTests", dependencies: ["FathomNN"]),
     ],
     swiftLanguageModes: [.v6]
 )

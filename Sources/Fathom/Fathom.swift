@@ -1,2 +1,3 @@
 // `import Fathom` brings in every Fathom library.
 @_exported import FathomTensor
+@_exported import FathomNN
