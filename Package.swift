@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Fathom", targets: ["Fathom"]),
         .library(name: "FathomTensor", targets: ["FathomTensor"]),
         .library(name: "FathomNN", targets: ["FathomNN"]),
+        .library(name: "FathomData", targets: ["FathomData"]),
         .executable(name: "fathom", targets: ["fathom"]),
         .executable(name: "fathom-bench", targets: ["fathom-bench"]),
     ],
@@ -29,8 +30,10 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "FathomNN", dependencies: ["FathomTensor"]),
-        .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN"]),
+        .target(name: "FathomData", dependencies: ["FathomTensor", "CZlib"]),
+        .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN", "FathomData"]),
         .executableTarget(
             name: "fathom",
             dependencies: [
@@ -52,6 +55,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "FathomNNTests", dependencies: ["FathomNN"]),
+        .testTarget(name: "FathomDataTests", dependencies: ["FathomData"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
 // `import Fathom` brings in every Fathom library.
 @_exported import FathomTensor
 @_exported import FathomNN
+@_exported import FathomData
