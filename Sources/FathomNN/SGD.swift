@@ -1,0 +1,88 @@
+import FathomTensor
+
+/// Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight
+/// decay, with exactly PyTorch's `torch.optim.SGD` update:
+///
+///     g ← grad + weightDecay·p
+///     b ← g (first step) or momentum·b + (1 − dampening)·g
+///     g ← g + momentum·b (Nesterov) or b
+///     p ← p − lr·g
+public final class SGD: Optimizer {
+    public struct Options: OptimizerOptions {
+        public var lr: Double
+        public var momentum: Double
+        public var dampening: Double
+        public var weightDecay: Double
+        public var nesterov: Bool
+
+        public init(lr: Double, momentum: Double = 0, dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false) {
+            precondition(lr >= 0, "Fathom.SGD: lr must be >= 0, got \(lr)")
+            precondition(!nesterov || (momentum > 0 && dampening == 0),
+                         "Fathom.SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+            self.lr = lr
+            self.momentum = momentum
+            self.dampening = dampening
+            self.weightDecay = weightDecay
+            self.nesterov = nesterov
+        }
+    }
+
+    public var groups: [ParameterGroup<Options>]
+    private let state = OptimizerState()
+
+    public init(groups: [ParameterGroup<Options>]) { self.groups = groups }
+
+    public convenience init(_ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0,
+                            weightDecay: Double = 0, nesterov: Bool = false) {
+        self.init(groups: [ParameterGroup(parameters, Options(lr: lr, momentum: momentum, dampening: dampening,
+                                                              weightDecay: weightDecay, nesterov: nesterov))])
+    }
+
+    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
+
+    public var learningRates: [Double] {
+        get { groups.map(\.options.lr) }
+        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
+    }
+
+    public func step() {
+        noGrad {
+            for (g, group) in groups.enumerated() {
+                for (i, p) in group.parameters.enumerated() {
+                    guard let grad = p.grad else { continue }
+                    let o = group.options
+                    let first = !state.hasBuffer("momentum_buffer", g, i)
+                    let buffer: Tensor? = o.momentum != 0 ? state.buffer("momentum_buffer", g, i, like: p) : nil
+                    dispatchFloat(p, op: "SGD.step",
+                                  float: { update(Float.self, p, grad.contiguous(), buffer, first, o) },
+                                  double: { update(Double.self, p, grad.contiguous(), buffer, first, o) })
+                }
+            }
+        }
+    }
+
+    private func update<T: FloatScalar>(_: T.Type, _ p: Tensor, _ grad: Tensor, _ buffer: Tensor?, _ first: Bool, _ o: Options) {
+        let lr = T(o.lr), wd = T(o.weightDecay), momentum = T(o.momentum), keep = T(1 - o.dampening)
+        p.withUnsafeMutableBufferPointer(as: T.self) { w in
+            grad.withUnsafeBufferPointer(as: T.self) { gs in
+                guard let buffer else {
+                    for j in 0..<w.count { w[j] -= lr * (gs[j] + wd * w[j]) }
+                    return
+                }
+                buffer.withUnsafeMutableBufferPointer(as: T.self) { b in
+                    for j in 0..<w.count {
+                        let g = gs[j] + wd * w[j]
+                        b[j] = first ? g : momentum * b[j] + keep * g
+                        w[j] -= lr * (o.nesterov ? g + momentum * b[j] : b[j])
+                    }
+                }
+            }
+        }
+    }
+
+    public func stateDict() -> [(name: String, tensor: Tensor)] { state.entries() }
+
+    public func load(stateDict: [(name: String, tensor: Tensor)]) throws {
+        try state.load(stateDict, parameters: groups.map(\.parameters))
+    }
+}
