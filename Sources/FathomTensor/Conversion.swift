@@ -81,6 +81,15 @@ extension Tensor {
         return out
     }
 
+    /// A copy with its own memory (contiguous), like PyTorch's `clone()`. Gradients flow
+    /// through it.
+    public func clone() -> Tensor {
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        copyElements(from: self, into: out)
+        if needsGrad(self) { out.recorded("clone", [self]) { g, _ in [g] } }
+        return out
+    }
+
     /// This tensor converted to `dtype` (a new tensor; `self` if the dtype already matches).
     /// Float-to-float conversions are differentiable.
     public func to(_ dtype: DType) -> Tensor {
