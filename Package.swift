@@ -49,12 +49,14 @@ let package = Package(
             ],
             path: "Benchmarks/fathom-bench"
         ),
+        // Gradient checks and NumPy-fixture loading shared by the test targets.
+        .target(name: "FathomTestSupport", dependencies: ["FathomTensor"], path: "Tests/FathomTestSupport"),
         .testTarget(
             name: "FathomTensorTests",
-            dependencies: ["FathomTensor"],
+            dependencies: ["FathomTensor", "FathomTestSupport"],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "FathomNNTests", dependencies: ["FathomNN"]),
+        .testTarget(name: "FathomNNTests", dependencies: ["FathomNN", "FathomTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FathomDataTests", dependencies: ["FathomData"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,18 +1,18 @@
 import Foundation
 import XCTest
-@testable import FathomTensor
+import FathomTensor
 
 /// One tensor of a fixture file written by `scripts/fixture_common.py`.
-struct FixtureTensor: Decodable {
-    let shape: [Int]
-    let dtype: String
-    let data: [Double]
+public struct FixtureTensor: Decodable {
+    public let shape: [Int]
+    public let dtype: String
+    public let data: [Double]
 
     /// The tensor in its stored dtype.
-    var tensor: Tensor { Tensor(data, shape: shape, dtype: DType(rawValue: dtype)!) }
+    public var tensor: Tensor { Tensor(data, shape: shape, dtype: DType(rawValue: dtype)!) }
 
     private enum Keys: String, CodingKey { case shape, dtype, data }
-    init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         shape = try c.decode([Int].self, forKey: .shape)
         dtype = try c.decode(String.self, forKey: .dtype)
@@ -34,21 +34,21 @@ struct FixtureTensor: Decodable {
 }
 
 /// A named case: inputs, the reference output, and op parameters.
-struct FixtureCase: Decodable {
-    let inputs: [FixtureTensor]
-    let output: FixtureTensor
-    let params: [String: Double]
+public struct FixtureCase: Decodable {
+    public let inputs: [FixtureTensor]
+    public let output: FixtureTensor
+    public let params: [String: Double]
 }
 
-/// Loads `Tests/FathomTensorTests/Fixtures/<name>.json`.
-func loadFixtures(_ name: String) throws -> [String: FixtureCase] {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+/// Loads `Fixtures/<name>.json` beside the calling test file.
+public func loadFixtures(_ name: String, caller: String = #filePath) throws -> [String: FixtureCase] {
+    let url = URL(fileURLWithPath: caller).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/\(name).json")
     return try JSONDecoder().decode([String: FixtureCase].self, from: Data(contentsOf: url))
 }
 
 /// Asserts `actual` matches the reference within `|a - e| <= atol + rtol * |e|` (NaNs must match).
-func assertMatches(_ actual: Tensor, _ expected: FixtureTensor, rtol: Double = 1e-10, atol: Double = 1e-12,
+public func assertMatches(_ actual: Tensor, _ expected: FixtureTensor, rtol: Double = 1e-10, atol: Double = 1e-12,
                    _ label: String, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.shape, expected.shape, "\(label): shape", file: file, line: line)
     guard actual.shape == expected.shape else { return }

@@ -1,11 +1,11 @@
 import XCTest
-@testable import FathomTensor
+import FathomTensor
 
 /// Compares the autodiff gradient of `f` with central differences, in float64.
 ///
 /// `f` may return any shape: it is reduced to a scalar with fixed pseudo-random weights,
 /// so every output element's gradient is checked. Inputs must be float64.
-func checkGradients(_ inputs: [Tensor], epsilon: Double = 1e-6, tolerance: Double = 1e-5,
+public func checkGradients(_ inputs: [Tensor], epsilon: Double = 1e-6, tolerance: Double = 1e-5,
                     file: StaticString = #filePath, line: UInt = #line,
                     _ f: @escaping ([Tensor]) -> Tensor) {
     for input in inputs {
@@ -49,7 +49,7 @@ func checkGradients(_ inputs: [Tensor], epsilon: Double = 1e-6, tolerance: Doubl
 
 /// Checks second derivatives: the gradient of v·∇f (the backward pass recorded with
 /// `createGraph`) against central differences of v·∇f.
-func checkSecondOrder(_ inputs: [Tensor], tolerance: Double = 1e-4,
+public func checkSecondOrder(_ inputs: [Tensor], tolerance: Double = 1e-4,
                       file: StaticString = #filePath, line: UInt = #line,
                       _ f: @escaping ([Tensor]) -> Tensor) {
     let vectors = inputs.map { input in
@@ -64,7 +64,7 @@ func checkSecondOrder(_ inputs: [Tensor], tolerance: Double = 1e-4,
 }
 
 /// A float64 tensor of the given shape with distinct, well-conditioned values.
-func sample(_ shape: [Int], offset: Double = 0, scale: Double = 1) -> Tensor {
+public func sample(_ shape: [Int], offset: Double = 0, scale: Double = 1) -> Tensor {
     let n = shape.reduce(1, *)
     return Tensor((0..<n).map { i in offset + scale * sin(Double(i) * 1.7 + 0.3) }, shape: shape)
 }

@@ -1,0 +1,2 @@
+// Every test file here gets the shared gradient checks and fixture loading.
+@_exported import FathomTestSupport
