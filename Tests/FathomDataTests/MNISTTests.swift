@@ -84,3 +84,33 @@ final class MNISTTests: XCTestCase {
         XCTAssertEqual(DataLoader(data, batchSize: 4, dropLast: true).epoch(0).map(\.count), [4, 4])
     }
 }
+
+final class ShapesTests: XCTestCase {
+    func testDeterministicRandomAccessAndBalanced() {
+        let data = ShapesDataset(count: 600, seed: 7, imageSize: 28)
+        let a = data.batch(at: [5, 17]), b = data.batch(at: [17])
+        XCTAssertEqual(a.inputs[1].scalars(as: Float.self), b.inputs[0].scalars(as: Float.self))
+        XCTAssertNotEqual(ShapesDataset(count: 600, seed: 8).batch(at: [5]).inputs.scalars(as: Float.self),
+                          a.inputs[0].scalars(as: Float.self))
+        let labels = data.batch(at: Array(0..<600)).labels.scalars(as: Int64.self)
+        for kind in ShapeKind.allCases {
+            let n = labels.filter { $0 == Int64(kind.rawValue) }.count
+            XCTAssertTrue(n > 60 && n < 140, "\(kind): \(n) of 600")
+        }
+    }
+
+    func testRenderedAreaMatchesGeometry() {
+        var rng = SplitMix64(seed: 1)
+        let renderer = ShapeRenderer(size: 64)
+        func area(_ kind: ShapeKind, _ w: Double, _ h: Double, _ angle: Double) -> Double {
+            let shape = ShapeInstance(kind: kind, centerX: 32, centerY: 32, width: w, height: h, angle: angle)
+            return renderer.render([shape], rng: &rng).reduce(0) { $0 + Double($1) }
+        }
+        // Coverage-weighted pixel sums equal the exact areas to within the edge sampling error.
+        XCTAssertEqual(area(.circle, 30, 30, 0), Double.pi * 15 * 15, accuracy: 8)
+        XCTAssertEqual(area(.rectangle, 40, 10, 0.7), 400, accuracy: 8)
+        XCTAssertEqual(area(.triangle, 30, 30, 1.1), 450, accuracy: 8)
+        XCTAssertEqual(area(.cross, 30, 30, 0.3), 900 * 5 / 9, accuracy: 8)
+        XCTAssertEqual(area(.ellipse, 40, 20, 2), Double.pi * 20 * 10, accuracy: 8)
+    }
+}
