@@ -39,12 +39,13 @@ public struct DataLoader<Data: Dataset> {
 
     /// The batches of `epoch`, in order.
     public func epoch(_ epoch: Int) -> EpochSequence {
-        EpochSequence(loader: self, order: order(epoch: epoch))
+        EpochSequence(loader: self, dataset: dataset.forEpoch(epoch), order: order(epoch: epoch))
     }
 
     /// One epoch's batches. Each batch is produced when the iterator reaches it.
     public struct EpochSequence: Sequence {
         let loader: DataLoader
+        let dataset: Data
         let order: [Int]
 
         public func makeIterator() -> AnyIterator<Batch> {
@@ -54,7 +55,7 @@ public struct DataLoader<Data: Dataset> {
                 let start = next * loader.batchSize
                 let end = Swift.min(start + loader.batchSize, order.count)
                 next += 1
-                return loader.dataset.batch(at: Array(order[start..<end]))
+                return dataset.batch(at: Array(order[start..<end]))
             }
         }
     }

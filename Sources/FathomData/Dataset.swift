@@ -24,4 +24,10 @@ public protocol Dataset {
     var count: Int { get }
     /// The examples at `indices`, in that order, as one batch.
     func batch(at indices: [Int]) -> Batch
+    /// This dataset as seen in `epoch` (random augmentation is keyed by the epoch).
+    func forEpoch(_ epoch: Int) -> Self
+}
+
+extension Dataset {
+    public func forEpoch(_ epoch: Int) -> Self { self }
 }
