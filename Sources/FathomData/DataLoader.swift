@@ -1,3 +1,4 @@
+import Foundation
 import FathomTensor
 
 /// Batches of a dataset in a seeded order, like `torch.utils.data.DataLoader`.
@@ -10,9 +11,15 @@ public struct DataLoader<Data: Dataset> {
     public let shuffle: Bool
     public let dropLast: Bool
     public let seed: UInt64
+    /// Batches prepared ahead on a background thread (0: none). Batches are pure
+    /// functions of (seed, epoch, position), so prefetching never changes them.
+    public let prefetch: Int
 
-    public init(_ dataset: Data, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, seed: UInt64 = 0) {
+    public init(_ dataset: Data, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, seed: UInt64 = 0,
+                prefetch: Int = 2) {
         precondition(batchSize > 0, "Fathom.DataLoader: batchSize must be positive, got \(batchSize)")
+        precondition(prefetch >= 0, "Fathom.DataLoader: prefetch must be >= 0, got \(prefetch)")
+        self.prefetch = prefetch
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -48,15 +55,96 @@ public struct DataLoader<Data: Dataset> {
         let dataset: Data
         let order: [Int]
 
-        public func makeIterator() -> AnyIterator<Batch> {
-            var next = 0
-            return AnyIterator {
-                guard next < loader.batchCount else { return nil }
-                let start = next * loader.batchSize
-                let end = Swift.min(start + loader.batchSize, order.count)
-                next += 1
-                return dataset.batch(at: Array(order[start..<end]))
-            }
+        /// The batch at `position` of this epoch.
+        func batch(_ position: Int) -> Batch {
+            let start = position * loader.batchSize
+            let end = Swift.min(start + loader.batchSize, order.count)
+            return dataset.batch(at: Array(order[start..<end]))
         }
+
+        public func makeIterator() -> AnyIterator<Batch> {
+            let count = loader.batchCount
+            if loader.prefetch == 0 {
+                var next = 0
+                return AnyIterator {
+                    guard next < count else { return nil }
+                    defer { next += 1 }
+                    return batch(next)
+                }
+            }
+            let queue = PrefetchQueue(capacity: loader.prefetch)
+            // Datasets only read immutable state in batch(at:), so producing on another thread is safe.
+            let sequence = UncheckedSendable(value: self)
+            let producer = Thread {
+                for position in 0..<count {
+                    guard queue.push(UncheckedSendable(value: sequence.value.batch(position))) else { return }
+                }
+            }
+            producer.start()
+            return AnyIterator(PrefetchingIterator(queue: queue, count: count))
+        }
+    }
+}
+
+/// A value handed to or from the prefetch thread; the sender never touches it again.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// A bounded FIFO between the prefetch thread and the training loop. When the consumer
+/// goes away (the iterator is dropped mid-epoch), the producer stops at its next push.
+final class PrefetchQueue: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [UncheckedSendable<Batch>] = []
+    private let capacity: Int
+    private var abandoned = false
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; returns false if the consumer is gone.
+    func push(_ item: UncheckedSendable<Batch>) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !abandoned { condition.wait() }
+        if abandoned { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    func pop() -> UncheckedSendable<Batch> {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty { condition.wait() }
+        let item = items.removeFirst()
+        condition.broadcast()
+        return item
+    }
+
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Pops prefetched batches; when dropped, releases the producer thread.
+final class PrefetchingIterator: IteratorProtocol {
+    private let queue: PrefetchQueue
+    private let count: Int
+    private var position = 0
+
+    init(queue: PrefetchQueue, count: Int) {
+        self.queue = queue
+        self.count = count
+    }
+
+    deinit { queue.abandon() }
+
+    func next() -> Batch? {
+        guard position < count else { return nil }
+        position += 1
+        return queue.pop().value
     }
 }

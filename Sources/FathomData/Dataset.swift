@@ -19,7 +19,8 @@ public struct Batch {
 ///
 /// Datasets collate whole batches rather than single examples: reading 128 images into
 /// one tensor in one pass is what makes data loading cheap next to the training step.
-public protocol Dataset {
+/// `batch(at:)` runs on the loader's prefetch thread, so it must only read the dataset.
+public protocol Dataset: Sendable {
     /// Number of examples.
     var count: Int { get }
     /// The examples at `indices`, in that order, as one batch.

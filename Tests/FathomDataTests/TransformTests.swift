@@ -55,5 +55,12 @@ final class TransformTests: XCTestCase {
         let first = loader.epoch(1).map { $0.inputs.scalars(as: Float.self) }
         let second = loader.epoch(1).map { $0.inputs.scalars(as: Float.self) }
         XCTAssertEqual(first, second)
+        let unprefetched = DataLoader(data, batchSize: 5, shuffle: true, seed: 1, prefetch: 0)
+        XCTAssertEqual(unprefetched.epoch(1).map { $0.inputs.scalars(as: Float.self) }, first)
+        // Leaving an epoch early must not leave the prefetch thread blocked forever.
+        for _ in 0..<20 {
+            let iterator = loader.epoch(3).makeIterator()
+            _ = iterator.next()
+        }
     }
 }
