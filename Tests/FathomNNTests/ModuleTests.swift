@@ -78,3 +78,23 @@ final class ModuleTests: XCTestCase {
         XCTAssertEqual(seen, [3])
     }
 }
+
+final class RunDirectoryTests: XCTestCase {
+    func testWritesConfigMetricsAndSummaryAndAppendsOnReopen() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-run-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            let run = try RunDirectory(url, config: ["model": "mlp", "lr": 0.1])
+            try run.log(["step": 1, "loss": 2.5])
+            try run.writeSummary(["test_accuracy": 0.5])
+        }
+        let reopened = try RunDirectory(url, config: ["model": "mlp", "lr": 0.1])
+        try reopened.log(["step": 2, "loss": 1.5])
+        let lines = try String(contentsOf: url.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        XCTAssertEqual(lines, ["{\"loss\":2.5,\"step\":1}", "{\"loss\":1.5,\"step\":2}"])
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: url.appendingPathComponent("summary.json"))) as? [String: Double]
+        XCTAssertEqual(summary?["test_accuracy"], 0.5)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path))
+    }
+}
