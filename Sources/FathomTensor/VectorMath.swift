@@ -42,7 +42,7 @@ enum VectorMath {
     @inline(__always)
     static func log(_ x: Float) -> Float {
         // Subnormals: scale into the normal range first so the exponent field is meaningful.
-        let isSubnormal = x < 1.175_494_35e-38
+        let isSubnormal = x < Float.leastNormalMagnitude
         let xs = isSubnormal ? x * 8_388_608 : x
         let bits = xs.bitPattern
         // x = m · 2^e with m in [0.5, 1).
