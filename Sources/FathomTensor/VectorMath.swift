@@ -3,8 +3,10 @@
 // Each function is straight-line code (selects, no branches, no libm calls), so a loop
 // calling it over a contiguous run is auto-vectorized by LLVM (ymm/zmm registers with
 // `-target-cpu native`). Range reduction follows Cephes (Moshier): a Cody–Waite split of
-// ln 2 and minimax polynomials. Measured against a float64 reference in
-// VectorMathTests: exp, log, sigmoid within about 1.5 ulp, tanh within about 2.5 ulp.
+// ln 2 and minimax polynomials. Measured against a float64 reference in VectorMathTests
+// (max error over dense sweeps): exp 0.96 ulp (8.0e-8 relative) on [-87, 88]; log 0.79 ulp
+// (7.8e-8) over all normal floats; tanh 1.27 ulp (1.3e-7) on [-12, 12]; sigmoid 2.15 ulp
+// (1.7e-7) on [-87, 40].
 // Non-finite inputs and outputs (±inf, NaN, subnormal results) follow IEEE libm behavior.
 
 enum VectorMath {
@@ -74,30 +76,31 @@ enum VectorMath {
         return x != x ? x : r
     }
 
-    /// Hyperbolic tangent: an odd polynomial near 0, 1 - 2/(e^{2|x|} + 1) elsewhere.
+    /// Hyperbolic tangent: an odd polynomial near 0, 1 - 2/(e^{2|x|} + 1) elsewhere, computed
+    /// on |x| with the sign copied back (so tanh(-0) = -0).
     @inline(__always)
     static func tanh(_ x: Float) -> Float {
-        let z = x * x
+        let a = x.magnitude
+        let z = a * a
         var p: Float = -5.704_988_727_45e-3
         p = p * z + 2.063_908_879_54e-2
         p = p * z - 5.373_971_555_31e-2
         p = p * z + 1.333_144_220_36e-1
         p = p * z - 3.333_328_194_22e-1
-        let small = p * z * x + x
-        // |x| > 20 gives exactly ±1 in float; clamping keeps exp finite (NaN passes).
-        let twice = x.magnitude * 2
-        let e = exp(twice > 40 ? 40 : twice)
+        let small = p * z * a + a
+        // |x| > 20 gives exactly 1 in float; clamping keeps exp finite (NaN passes).
+        let e = exp(a > 20 ? 40 : a + a)
         let large = 1 - 2 / (e + 1)
-        let signed = Float(bitPattern: large.bitPattern | (x.bitPattern & 0x8000_0000))
-        return x.magnitude < 0.625 ? small : signed
+        let r = a < 0.625 ? small : large
+        return Float(bitPattern: r.bitPattern | (x.bitPattern & 0x8000_0000))
     }
 
     /// 1 / (1 + e^-x), computed from e^{-|x|} so neither tail overflows or loses its subnormals.
     @inline(__always)
     static func sigmoid(_ x: Float) -> Float {
         let e = exp(-x.magnitude)
-        let q = 1 / (1 + e)
-        return x >= 0 ? q : e * q
+        // Dividing e (rather than multiplying by 1/(1+e)) saves a rounding on the negative side.
+        return (x >= 0 ? 1 : e) / (1 + e)
     }
 
     // MARK: loops over runs (the signature `mapRuns` hands out)
