@@ -77,25 +77,43 @@ extension Tensor {
     /// Elementwise `self >= value`.
     public func ge(_ value: Double) -> Tensor { ge(scalarLike(value)) }
 
+    /// Elementwise equal (a tensor against a tensor), a bool tensor; broadcasts.
     public static func .== (a: Tensor, b: Tensor) -> Tensor { a.eq(b) }
+    /// Elementwise not equal (a tensor against a tensor), a bool tensor; broadcasts.
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { a.ne(b) }
+    /// Elementwise less than (a tensor against a tensor), a bool tensor; broadcasts.
     public static func .< (a: Tensor, b: Tensor) -> Tensor { a.lt(b) }
+    /// Elementwise less than or equal (a tensor against a tensor), a bool tensor; broadcasts.
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { a.le(b) }
+    /// Elementwise greater than (a tensor against a tensor), a bool tensor; broadcasts.
     public static func .> (a: Tensor, b: Tensor) -> Tensor { a.gt(b) }
+    /// Elementwise greater than or equal (a tensor against a tensor), a bool tensor; broadcasts.
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { a.ge(b) }
 
+    /// Elementwise equal (a tensor against a number), a bool tensor; broadcasts.
     public static func .== (a: Tensor, b: Double) -> Tensor { a.eq(b) }
+    /// Elementwise not equal (a tensor against a number), a bool tensor; broadcasts.
     public static func .!= (a: Tensor, b: Double) -> Tensor { a.ne(b) }
+    /// Elementwise less than (a tensor against a number), a bool tensor; broadcasts.
     public static func .< (a: Tensor, b: Double) -> Tensor { a.lt(b) }
+    /// Elementwise less than or equal (a tensor against a number), a bool tensor; broadcasts.
     public static func .<= (a: Tensor, b: Double) -> Tensor { a.le(b) }
+    /// Elementwise greater than (a tensor against a number), a bool tensor; broadcasts.
     public static func .> (a: Tensor, b: Double) -> Tensor { a.gt(b) }
+    /// Elementwise greater than or equal (a tensor against a number), a bool tensor; broadcasts.
     public static func .>= (a: Tensor, b: Double) -> Tensor { a.ge(b) }
 
+    /// Elementwise equal (a number against a tensor), a bool tensor; broadcasts.
     public static func .== (a: Double, b: Tensor) -> Tensor { b.eq(a) }
+    /// Elementwise not equal (a number against a tensor), a bool tensor; broadcasts.
     public static func .!= (a: Double, b: Tensor) -> Tensor { b.ne(a) }
+    /// Elementwise less than (a number against a tensor), a bool tensor; broadcasts.
     public static func .< (a: Double, b: Tensor) -> Tensor { b.gt(a) }
+    /// Elementwise less than or equal (a number against a tensor), a bool tensor; broadcasts.
     public static func .<= (a: Double, b: Tensor) -> Tensor { b.ge(a) }
+    /// Elementwise greater than (a number against a tensor), a bool tensor; broadcasts.
     public static func .> (a: Double, b: Tensor) -> Tensor { b.lt(a) }
+    /// Elementwise greater than or equal (a number against a tensor), a bool tensor; broadcasts.
     public static func .>= (a: Double, b: Tensor) -> Tensor { b.le(a) }
 
     // MARK: logical operations
@@ -123,9 +141,13 @@ extension Tensor {
         mapUnary(truthValues, Bool.self, to: .bool, Bool.self) { !$0 }
     }
 
+    /// Elementwise AND of masks (`logicalAnd`).
     public static func .& (a: Tensor, b: Tensor) -> Tensor { a.logicalAnd(b) }
+    /// Elementwise OR of masks (`logicalOr`).
     public static func .| (a: Tensor, b: Tensor) -> Tensor { a.logicalOr(b) }
+    /// Elementwise XOR of masks (`logicalXor`).
     public static func .^ (a: Tensor, b: Tensor) -> Tensor { a.logicalXor(b) }
+    /// Elementwise NOT of a mask (`logicalNot`).
     public static prefix func .! (a: Tensor) -> Tensor { a.logicalNot() }
 
     // MARK: selection
