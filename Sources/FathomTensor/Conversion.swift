@@ -18,9 +18,8 @@ extension Tensor {
         self.init(shape: [], copying: [scalar])
     }
 
-    /// A float32 tensor from doubles, the dtype a literal would get in PyTorch.
+    /// A tensor of `dtype` from doubles (converted as `to(dtype)` converts: nonzero is true).
     public convenience init(_ scalars: [Double], shape: [Int], dtype: DType) {
-        precondition(dtype.isFloatingPoint || dtype == .int64, "Fathom.Tensor.init: dtype \(dtype) cannot hold arbitrary numbers")
         self.init(Tensor(scalars, shape: shape).to(dtype))
     }
 

@@ -142,46 +142,4 @@ final class VectorMathTests: XCTestCase {
             }
         }
     }
-
-    /// Throughput of `exp` on 4M floats against libm's `expf` per element. Run in release:
-    /// `FATHOM_BENCH=1 swift test -c release -Xswiftc -enable-testing -Xswiftc -target-cpu -Xswiftc native --filter VectorMathTests/testExpThroughput`
-    func testExpThroughput() throws {
-        try XCTSkipUnless(ProcessInfo.processInfo.environment["FATHOM_BENCH"] != nil, "set FATHOM_BENCH=1 (release build) to time")
-        let n = 4 << 20
-        let input = (0..<n).map { Float(($0 % 17_000)) * 0.01 - 85 }
-        var output = [Float](repeating: 0, count: n)
-        func best(_ body: () -> Void) -> Double {
-            var best = Double.infinity
-            for _ in 0..<7 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                body()
-                best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / Double(n))
-            }
-            return best
-        }
-        let fast = best {
-            input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
-                VectorMath.exp(i.baseAddress!, 1, o.baseAddress!, n)
-            } }
-        }
-        let libm = best {
-            input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
-                for k in 0..<n { o[k] = expf(i[k]) }
-            } }
-        }
-        let logTime = best {
-            input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
-                VectorMath.log(i.baseAddress!, 1, o.baseAddress!, n)
-            } }
-        }
-        let tanhTime = best {
-            input.withUnsafeBufferPointer { i in output.withUnsafeMutableBufferPointer { o in
-                VectorMath.tanh(i.baseAddress!, 1, o.baseAddress!, n)
-            } }
-        }
-        let x = Tensor(input)
-        let tensorExp = best { _ = x.exp() }
-        print(String(format: "exp on 4M floats: VectorMath %.3f ns/element, libm expf %.3f ns/element (%.1fx); log %.3f, tanh %.3f; Tensor.exp %.3f ns/element",
-                     fast, libm, libm / fast, logTime, tanhTime, tensorExp))
-    }
 }
