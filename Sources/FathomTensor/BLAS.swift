@@ -55,9 +55,7 @@ public enum BLAS {
         let detected = String(cString: openblas_get_corename())
         var overridden = false
         if getenv("OPENBLAS_CORETYPE") == nil, let wanted = preferredCore(detected: detected) {
-            setenv("OPENBLAS_CORETYPE", wanted, 1)
-            gotoblas_dynamic_quit()
-            gotoblas_dynamic_init()
+            reselectCore(wanted)
             overridden = true
         }
         let threads = pendingThreads.load(ordering: .relaxed)
@@ -65,6 +63,14 @@ public enum BLAS {
         configured.store(true, ordering: .releasing)
         return (detected, overridden)
     }()
+
+    /// Makes OpenBLAS re-select its kernels as core type `name` (e.g. `"SkylakeX"`).
+    /// Not thread-safe against concurrent BLAS calls: only at start-up and in tests.
+    static func reselectCore(_ name: String) {
+        setenv("OPENBLAS_CORETYPE", name, 1)
+        gotoblas_dynamic_quit()
+        gotoblas_dynamic_init()
+    }
 
     /// The core type to force, or nil when OpenBLAS's choice already uses the CPU's vector units.
     static func preferredCore(detected: String) -> String? {

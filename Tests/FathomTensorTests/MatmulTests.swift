@@ -92,6 +92,23 @@ final class MatmulTests: XCTestCase {
             XCTAssertTrue(["SkylakeX", "Cooperlake", "SapphireRapids"].contains(core), core)
         }
         XCTAssertEqual(BLAS.preferredCore(detected: "SkylakeX"), nil)
+        if flags.contains("avx512f") && flags.contains("avx512vl") {
+            XCTAssertEqual(BLAS.preferredCore(detected: "Prescott"), "SkylakeX")
+            XCTAssertEqual(BLAS.preferredCore(detected: "Zen"), "SkylakeX")
+        } else if flags.contains("avx2") && flags.contains("fma") {
+            XCTAssertEqual(BLAS.preferredCore(detected: "Prescott"), "Haswell")
+        }
+        // The re-selection path itself (what start-up runs on a mis-detected CPU).
+        let saved = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+        BLAS.reselectCore("Haswell")
+        XCTAssertEqual(BLAS.coreName, "Haswell")
+        let a = sample([40, 30]).to(.float32), b = sample([30, 20]).to(.float32)
+        let haswell = a.matmul(b).doubles
+        BLAS.reselectCore(core)
+        XCTAssertEqual(BLAS.coreName, core)
+        if let saved { setenv("OPENBLAS_CORETYPE", saved, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
+        let reference = a.to(.float64).matmul(b.to(.float64)).doubles
+        XCTAssertTrue(zip(haswell, reference).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 }
 
