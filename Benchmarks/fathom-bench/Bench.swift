@@ -24,6 +24,9 @@ struct FathomBench: ParsableCommand {
     @Option(help: "Only figures whose key contains this text.")
     var filter: String?
 
+    @Option(help: "Before each figure, wait up to this many seconds for other processes to use under 10% of the CPU (0: do not wait).")
+    var quietWait: Double = 0
+
     mutating func run() throws {
         if let threads { ThreadPool.shared.threadCount = threads }
         let workloads = coreWorkloads().filter { filter == nil || $0.key.contains(filter!) }
@@ -31,6 +34,7 @@ struct FathomBench: ParsableCommand {
         let totalStart = now()
         var results: [(Workload, Sample)] = []
         for workload in workloads {
+            if quietWait > 0 { waitForQuiet(upTo: quietWait) }
             let sample = measure(repeats: max(repeats, 1), workload.body)
             results.append((workload, sample))
             if !json {
@@ -72,6 +76,18 @@ struct FathomBench: ParsableCommand {
             print("threads \(ThreadPool.shared.threadCount), OpenBLAS core \(BLAS.coreName) (detected \(BLAS.detectedCoreName)),",
                   "\(repeats) repeats, others used \(overall.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a") of the CPU")
         }
+    }
+}
+
+/// Polls /proc/stat every 0.2 s until other processes used under 10% of the machine over
+/// the last poll, or `limit` seconds have passed.
+func waitForQuiet(upTo limit: Double) {
+    let cores = Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    let start = now()
+    while now() - start < limit {
+        let probe = NoiseProbe()
+        usleep(200_000)
+        guard let other = probe.otherCPUSeconds(), other > 0.1 * 0.2 * cores else { return }
     }
 }
 

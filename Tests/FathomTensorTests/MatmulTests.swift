@@ -84,6 +84,20 @@ final class MatmulTests: XCTestCase {
         XCTAssertLessThan(error / Double(exact.count), 1e-8)
     }
 
+    func testBitwiseSameForAnyThreadCount() {
+        // OpenBLAS splits M and N between threads, never K, so each element sums in the same order.
+        let a = sample([300, 257]).to(.float32), b = sample([257, 310], offset: 0.1).to(.float32)
+        let saved = ThreadPool.shared.threadCount
+        defer { ThreadPool.shared.threadCount = saved }
+        ThreadPool.shared.threadCount = 1
+        let one = a.matmul(b).scalars(as: Float.self), oneT = a.T.contiguous().T.matmul(b).scalars(as: Float.self)
+        ThreadPool.shared.threadCount = 2
+        XCTAssertEqual(a.matmul(b).scalars(as: Float.self), one)
+        XCTAssertEqual(a.T.contiguous().T.matmul(b).scalars(as: Float.self), oneT)
+        ThreadPool.shared.threadCount = 3
+        XCTAssertEqual(a.matmul(b).scalars(as: Float.self), one)
+    }
+
     func testBLASCoreSelected() {
         let core = BLAS.coreName
         XCTAssertFalse(core.isEmpty)
