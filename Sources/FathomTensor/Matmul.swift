@@ -1,0 +1,205 @@
+import CBLAS
+
+// Matrix products with PyTorch's `matmul` semantics, on OpenBLAS GEMM.
+
+extension Tensor {
+    /// The matrix product, like `torch.matmul`:
+    /// - 1-d · 1-d: the dot product (a 0-d tensor);
+    /// - 2-d · 2-d: the matrix product `[n, k] · [k, m] -> [n, m]`;
+    /// - a 1-d operand is treated as a row (left) or column (right) vector and that axis is
+    ///   removed from the result;
+    /// - higher ranks: batches of matrices over the leading axes, which broadcast
+    ///   (`[b, n, k] · [k, m]`, `[1, b, n, k] · [a, 1, k, m]`).
+    ///
+    /// Both operands must have the same floating dtype. Transposed views (`x.T`) are read
+    /// in place, without a copy.
+    public func matmul(_ other: Tensor) -> Tensor {
+        orStop { () throws(TensorError) in try matmul(validating: other) }
+    }
+
+    /// Like `matmul(_:)` but throws when the shapes or dtypes do not fit, for shapes that
+    /// come from user input.
+    public func matmul(validating other: Tensor) throws(TensorError) -> Tensor {
+        _ = try matmulResultShape(shape, other.shape)
+        try matmulCheckDTypes(dtype, other.dtype)
+        let a = rank == 1 ? reshaped([1, shape[0]]) : self
+        let b = other.rank == 1 ? other.reshaped([other.shape[0], 1]) : other
+        let product = matmulMatrices(a, b)
+        switch (rank, other.rank) {
+        case (1, 1): return product.reshaped([])
+        case (1, _): return product.squeezed(axis: -2)
+        case (_, 1): return product.squeezed(axis: -1)
+        default: return product
+        }
+    }
+}
+
+/// The matrix product `a · b` (see `Tensor.matmul`).
+public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor { a.matmul(b) }
+
+/// The shape of `matmul` of operands with these shapes, or the error that names both.
+func matmulResultShape(_ a: [Int], _ b: [Int]) throws(TensorError) -> [Int] {
+    guard !a.isEmpty, !b.isEmpty else {
+        throw TensorError(op: "matmul", "both operands need at least one axis, got shapes \(describe(a)) and \(describe(b)); use * to multiply by a scalar")
+    }
+    let k1 = a[a.count - 1]
+    let k2 = b.count == 1 ? b[0] : b[b.count - 2]
+    guard k1 == k2 else {
+        let what = a.count == 1 && b.count == 1 ? "vectors have different lengths"
+            : "the inner sizes differ (\(k1) columns on the left, \(k2) rows on the right)"
+        throw TensorError(op: "matmul", "shapes \(describe(a)) and \(describe(b)) cannot be multiplied: \(what); transpose or reshape an operand so that they match")
+    }
+    let batchA = a.count > 2 ? Array(a[..<(a.count - 2)]) : []
+    let batchB = b.count > 2 ? Array(b[..<(b.count - 2)]) : []
+    let batch: [Int]
+    do {
+        batch = try broadcastShapes(batchA, batchB, op: "matmul")
+    } catch {
+        throw TensorError(op: "matmul", "shapes \(describe(a)) and \(describe(b)) have batch axes \(describe(batchA)) and \(describe(batchB)) that cannot be broadcast; batch sizes must be equal or 1")
+    }
+    var result = batch
+    if a.count >= 2 { result.append(a[a.count - 2]) }
+    if b.count >= 2 { result.append(b[b.count - 1]) }
+    return result
+}
+
+func matmulCheckDTypes(_ a: DType, _ b: DType) throws(TensorError) {
+    guard a == b else {
+        throw TensorError(op: "matmul", "operands have dtypes \(a) and \(b); convert one with .to(.\(a.isFloatingPoint ? a : b)) so both match")
+    }
+    guard a.isFloatingPoint else {
+        throw TensorError(op: "matmul", "needs float32 or float64 operands, got \(a); convert with .to(.float32)")
+    }
+}
+
+/// The product of two tensors of rank ≥ 2 with broadcast batch axes, recorded for autodiff.
+private func matmulMatrices(_ a: Tensor, _ b: Tensor) -> Tensor {
+    let out: Tensor
+    switch a.dtype {
+    case .float32: out = gemmBatched(a, b, Float.self)
+    case .float64: out = gemmBatched(a, b, Double.self)
+    default: unsupportedDType(a.dtype, op: "matmul")
+    }
+    if needsGrad(a, b) {
+        out.recorded("matmul", [a, b]) { g, _ in
+            [a.requiresGrad ? g.matmul(b.transposed()).sumToShape(a.shape) : nil,
+             b.requiresGrad ? a.transposed().matmul(g).sumToShape(b.shape) : nil]
+        }
+    }
+    return out
+}
+
+/// How BLAS can read one matrix of an operand in place: transposed or not, and the leading
+/// dimension. Nil when the layout needs a copy (e.g. a non-unit stride on both axes).
+private func blasLayout(rows: Int, columns: Int, rowStride: Int, columnStride: Int) -> (transposed: Bool, ld: Int)? {
+    // Row-major: unit column stride, rows at least `columns` apart.
+    if columnStride == 1 || columns <= 1 {
+        if rows <= 1 { return (false, max(columns, 1)) }
+        if rowStride >= max(columns, 1) { return (false, rowStride) }
+    }
+    // Column-major (a transposed row-major matrix): unit row stride.
+    if rowStride == 1 || rows <= 1 {
+        if columns <= 1 { return (true, max(rows, 1)) }
+        if columnStride >= max(rows, 1) { return (true, columnStride) }
+    }
+    return nil
+}
+
+/// One operand prepared for GEMM: a base pointer, its BLAS layout, and per-batch offsets.
+private struct GemmOperand<T> {
+    let base: UnsafePointer<T>
+    let transposed: Bool
+    let ld: Int
+    let batchStrides: [Int]
+    /// Keeps a copy alive when one was needed.
+    let owner: Tensor
+}
+
+private func prepare<T>(_ x: Tensor, batch: [Int], _: T.Type) -> GemmOperand<T> {
+    let r = x.rank
+    let rows = x.shape[r - 2], columns = x.shape[r - 1]
+    var source = x
+    var layout = blasLayout(rows: rows, columns: columns, rowStride: x.strides[r - 2], columnStride: x.strides[r - 1])
+    if layout == nil {
+        source = x.detach().contiguous()
+        layout = (false, max(columns, 1))
+    }
+    // Strides of the batch axes, aligned to the full batch shape (0 where broadcast).
+    let batchShape = Array(source.shape[..<(r - 2)])
+    var batchStrides = [Int](repeating: 0, count: batch.count)
+    let lead = batch.count - batchShape.count
+    for axis in batchShape.indices where batchShape[axis] != 1 {
+        batchStrides[axis + lead] = source.strides[axis]
+    }
+    return GemmOperand(base: UnsafePointer(source.pointer(as: T.self)), transposed: layout!.transposed,
+                       ld: layout!.ld, batchStrides: batchStrides, owner: source)
+}
+
+/// `a · b` for rank ≥ 2 operands of element type `T`, into a new contiguous tensor.
+private func gemmBatched<T: FloatScalar>(_ a: Tensor, _ b: Tensor, _: T.Type) -> Tensor {
+    let shape = orStop { () throws(TensorError) in try matmulResultShape(a.shape, b.shape) }
+    let out = Tensor(uninitializedShape: shape, dtype: a.dtype)
+    let n = a.shape[a.rank - 2], k = a.shape[a.rank - 1], m = b.shape[b.rank - 1]
+    let batch = Array(shape[..<(shape.count - 2)])
+    let batchCount = batch.reduce(1, *)
+    let c = out.pointer(as: T.self)
+    if out.count == 0 { return out }
+    if k == 0 {
+        c.initialize(repeating: 0, count: out.count)
+        return out
+    }
+    // A batch of rows times one shared matrix is a single GEMM with the batch folded into rows.
+    let bIsShared = b.rank == 2 || b.shape[..<(b.rank - 2)].allSatisfy { $0 == 1 }
+    if bIsShared && batchCount > 1 && a.isContiguous && a.rank == shape.count {
+        let bm = b.rank == 2 ? b : b.view(shape: [k, m], strides: Array(b.strides.suffix(2)), offset: b.offset)
+        let pb = prepare(bm, batch: [], T.self)
+        let pa = UnsafePointer(a.pointer(as: T.self))
+        gemm(T.self, transA: false, transB: pb.transposed, m: batchCount * n, n: m, k: k,
+             a: pa, lda: max(k, 1), b: pb.base, ldb: pb.ld, c: c, ldc: m)
+        withExtendedLifetime(pb.owner) {}
+        return out
+    }
+    let pa = prepare(a, batch: batch, T.self), pb = prepare(b, batch: batch, T.self)
+    var index = [Int](repeating: 0, count: batch.count)
+    var offsetA = 0, offsetB = 0
+    for item in 0..<batchCount {
+        gemm(T.self, transA: pa.transposed, transB: pb.transposed, m: n, n: m, k: k,
+             a: pa.base + offsetA, lda: pa.ld, b: pb.base + offsetB, ldb: pb.ld, c: c + item * n * m, ldc: m)
+        // Odometer over the batch axes.
+        var axis = batch.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            offsetA += pa.batchStrides[axis]
+            offsetB += pb.batchStrides[axis]
+            if index[axis] < batch[axis] { break }
+            offsetA -= pa.batchStrides[axis] * batch[axis]
+            offsetB -= pb.batchStrides[axis] * batch[axis]
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+    withExtendedLifetime((pa.owner, pb.owner)) {}
+    return out
+}
+
+/// Row-major `C = op(A) · op(B)` through OpenBLAS (`sgemm` for Float, `dgemm` for Double).
+@inline(__always)
+func gemm<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                          a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                          c: UnsafeMutablePointer<T>, ldc: Int) {
+    BLAS.ensureConfigured()
+    // OpenBLAS brings its own threads: idle pool workers must not spin against them.
+    ThreadPool.shared.parkWorkers()
+    let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
+    if T.self == Float.self {
+        cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1,
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), blasint(lda),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), blasint(ldb), 0,
+                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), blasint(ldc))
+    } else {
+        cblas_dgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1,
+                    UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), blasint(lda),
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), blasint(ldb), 0,
+                    UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), blasint(ldc))
+    }
+}
