@@ -1,5 +1,6 @@
 import ArgumentParser
 import Fathom
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -106,12 +107,3 @@ extension String {
     }
 }
 
-extension String {
-    init(format: String, _ args: CVarArg...) {
-        self = withVaList(args) { list in
-            var buffer = [CChar](repeating: 0, count: 128)
-            _ = vsnprintf(&buffer, buffer.count, format, list)
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
-    }
-}
