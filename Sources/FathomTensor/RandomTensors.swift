@@ -30,21 +30,25 @@ extension Tensor {
         switch dtype {
         case .float32:
             let lo = Float(low), width = Float(high) - Float(low), top = Float(high)
-            let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(n, perBlock: 4))
-            fillFromBlocks(out.pointer(as: Float.self), count: n, perBlock: 4, key: key, base: base) { w, _, o in
-                for j in 0..<4 {
-                    // Rounding can land on `high`; keep the interval half-open.
-                    let v = lo + width * unitFloat(w[j])
-                    o[j] = v < top || width == 0 ? v : top.nextDown
-                }
+            let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 32)
+            let below = top.nextDown
+            @inline(__always) func map(_ w: SIMD8<UInt32>) -> SIMD8<Float> {
+                // Rounding can land on `high`; keep the interval half-open.
+                let v = lo + width * unitFloats(w)
+                return width == 0 ? v : v.replacing(with: below, where: v .>= top)
+            }
+            fillGroups(out.pointer(as: Float.self), count: n, perGroup: 32, key: key, base: base) { l, _, o in
+                store(map(l.w0), o); store(map(l.w1), o + 8); store(map(l.w2), o + 16); store(map(l.w3), o + 24)
             }
         case .float64:
             let width = high - low
-            let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(n, perBlock: 2))
-            fillFromBlocks(out.pointer(as: Double.self), count: n, perBlock: 2, key: key, base: base) { w, _, o in
-                let v0 = low + width * unitDouble(w[0], w[1]), v1 = low + width * unitDouble(w[2], w[3])
-                o[0] = v0 < high || width == 0 ? v0 : high.nextDown
-                o[1] = v1 < high || width == 0 ? v1 : high.nextDown
+            let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 16)
+            fillGroups(out.pointer(as: Double.self), count: n, perGroup: 16, key: key, base: base) { l, _, o in
+                for b in 0..<8 {
+                    let v0 = low + width * unitDouble(l.w0[b], l.w1[b]), v1 = low + width * unitDouble(l.w2[b], l.w3[b])
+                    o[b] = v0 < high || width == 0 ? v0 : high.nextDown
+                    o[b + 8] = v1 < high || width == 0 ? v1 : high.nextDown
+                }
             }
         default: unsupportedDType(dtype, op: "uniform")
         }
@@ -79,17 +83,19 @@ extension Tensor {
         switch dtype {
         case .float32:
             let m = Float(mean), s = Float(std)
-            let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(n, perBlock: 4))
-            fillFromBlocks(out.pointer(as: Float.self), count: n, perBlock: 4, key: key, base: base) { w, _, o in
-                let (a0, a1) = boxMuller(unitFloatOpenZero(w[0]), unitFloat(w[1]))
-                let (b0, b1) = boxMuller(unitFloatOpenZero(w[2]), unitFloat(w[3]))
-                o[0] = m + s * a0; o[1] = m + s * a1; o[2] = m + s * b0; o[3] = m + s * b1
+            let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 32)
+            fillGroups(out.pointer(as: Float.self), count: n, perGroup: 32, key: key, base: base) { l, _, o in
+                let (a0, a1) = boxMuller(unitFloatsOpenZero(l.w0), unitFloats(l.w1))
+                let (b0, b1) = boxMuller(unitFloatsOpenZero(l.w2), unitFloats(l.w3))
+                store(m + s * a0, o); store(m + s * a1, o + 8); store(m + s * b0, o + 16); store(m + s * b1, o + 24)
             }
         case .float64:
-            let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(n, perBlock: 2))
-            fillFromBlocks(out.pointer(as: Double.self), count: n, perBlock: 2, key: key, base: base) { w, _, o in
-                let (z0, z1) = boxMuller(unitDoubleOpenZero(w[0], w[1]), unitDouble(w[2], w[3]))
-                o[0] = mean + std * z0; o[1] = mean + std * z1
+            let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 16)
+            fillGroups(out.pointer(as: Double.self), count: n, perGroup: 16, key: key, base: base) { l, _, o in
+                for b in 0..<8 {
+                    let (z0, z1) = boxMuller(unitDoubleOpenZero(l.w0[b], l.w1[b]), unitDouble(l.w2[b], l.w3[b]))
+                    o[b] = mean + std * z0; o[b + 8] = mean + std * z1
+                }
             }
         default: unsupportedDType(dtype, op: "normal")
         }
@@ -106,7 +112,8 @@ extension Tensor {
     /// and `b` are absolute bounds (not in units of `std`), and the density is the normal
     /// density renormalized on [a, b].
     ///
-    /// Sampled by the inverse CDF in float64 (`Φ⁻¹` of a uniform in [Φ(α), Φ(β)]), drawing
+    /// Sampled by the inverse CDF in float64 (`Φ⁻¹` of a uniform in [Φ(α), Φ(β)], with
+    /// Wichura's AS 241 for Φ⁻¹ rather than PyTorch's erfinv), drawing
     /// on the far side of the mean's tail when both bounds lie on one side so that even
     /// bounds many standard deviations out are sampled accurately.
     public static func truncatedNormal(_ shape: [Int], mean: Double = 0, std: Double = 1,
@@ -126,18 +133,22 @@ extension Tensor {
             let z = normalQuantile(lowP + (highP - lowP) * u)
             return min(max(mean + std * sign * z, a), b)
         }
-        let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(n, perBlock: 2))
+        let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 16)
         switch dtype {
         case .float32:
-            fillFromBlocks(out.pointer(as: Float.self), count: n, perBlock: 2, key: key, base: base) { w, _, o in
+            fillGroups(out.pointer(as: Float.self), count: n, perGroup: 16, key: key, base: base) { l, _, o in
                 // Rounding to float32 cannot leave [a, b] further than the bounds' own rounding.
-                o[0] = Float(sample(unitDouble(w[0], w[1])))
-                o[1] = Float(sample(unitDouble(w[2], w[3])))
+                for b in 0..<8 {
+                    o[b] = Float(sample(unitDouble(l.w0[b], l.w1[b])))
+                    o[b + 8] = Float(sample(unitDouble(l.w2[b], l.w3[b])))
+                }
             }
         case .float64:
-            fillFromBlocks(out.pointer(as: Double.self), count: n, perBlock: 2, key: key, base: base) { w, _, o in
-                o[0] = sample(unitDouble(w[0], w[1]))
-                o[1] = sample(unitDouble(w[2], w[3]))
+            fillGroups(out.pointer(as: Double.self), count: n, perGroup: 16, key: key, base: base) { l, _, o in
+                for b in 0..<8 {
+                    o[b] = sample(unitDouble(l.w0[b], l.w1[b]))
+                    o[b + 8] = sample(unitDouble(l.w2[b], l.w3[b]))
+                }
             }
         default: unsupportedDType(dtype, op: "truncatedNormal")
         }
@@ -205,12 +216,15 @@ extension Tensor {
         let shape = orStop { () throws(TensorError) in try validatedShape(shape, count: shape.reduce(1, *), op: op) }
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         let n = out.count
-        let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(n, perBlock: 4))
+        let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 32)
         func draw<T: TensorScalar>(_: T.Type, _ one: T, _ zero: T) {
-            fillFromBlocks(out.pointer(as: T.self), count: n, perBlock: 4, key: key, base: base) { w, first, o in
-                for j in 0..<4 where first + j < n {
-                    o[j] = Double(w[j]) * 0x1p-32 < probability(first + j) ? one : zero
+            fillGroups(out.pointer(as: T.self), count: n, perGroup: 32, key: key, base: base) { l, first, o in
+                @inline(__always) func put(_ w: SIMD8<UInt32>, _ j: Int) {
+                    for b in 0..<8 where first + j + b < n {
+                        o[j + b] = Double(w[b]) * 0x1p-32 < probability(first + j + b) ? one : zero
+                    }
                 }
+                put(l.w0, 0); put(l.w1, 8); put(l.w2, 16); put(l.w3, 24)
             }
         }
         switch dtype {
@@ -229,11 +243,13 @@ extension Tensor {
         let out = Tensor(uninitializedShape: shape, dtype: .int64)
         let n = out.count
         let range = UInt64(bitPattern: Int64(high) &- Int64(low)), start = Int64(low)
-        let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(n, perBlock: 2))
-        fillFromBlocks(out.pointer(as: Int64.self), count: n, perBlock: 2, key: key, base: base) { w, _, o in
+        let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 16)
+        fillGroups(out.pointer(as: Int64.self), count: n, perGroup: 16, key: key, base: base) { l, _, o in
             // Multiply-high maps 64 random bits onto the range (bias below range / 2^64).
-            o[0] = start &+ Int64(bitPattern: (UInt64(w[0]) << 32 | UInt64(w[1])).multipliedFullWidth(by: range).high)
-            o[1] = start &+ Int64(bitPattern: (UInt64(w[2]) << 32 | UInt64(w[3])).multipliedFullWidth(by: range).high)
+            for b in 0..<8 {
+                o[b] = start &+ Int64(bitPattern: bits64(l.w0, l.w1, b).multipliedFullWidth(by: range).high)
+                o[b + 8] = start &+ Int64(bitPattern: bits64(l.w2, l.w3, b).multipliedFullWidth(by: range).high)
+            }
         }
         return out
     }
@@ -253,7 +269,7 @@ extension Tensor {
         guard n > 1 else { return out }
         // Step k (k = 0..<n-1) swaps position i = n-1-k with a uniform j in 0...i.
         let steps = n - 1
-        let (key, base) = (generator ?? .default).reserve(blocks: blocksNeeded(steps, perBlock: 2))
+        let (key, base) = (generator ?? .default).reserve(blocks: (steps + 1) / 2)
         var block: UInt64 = 0
         var words = SIMD4<UInt32>()
         for k in 0..<steps {
@@ -293,10 +309,10 @@ extension UnsafeMutablePointer {
 
 /// Two independent standard normals from u1 in (0, 1] and u2 in [0, 1) (Box–Muller).
 @inline(__always)
-func boxMuller<T: FloatScalar>(_ u1: T, _ u2: T) -> (T, T) {
-    let r = T.sqrt(-2 * T.log(u1))
-    let theta = 2 * T.pi * u2
-    return (r * T.cos(theta), r * T.sin(theta))
+func boxMuller(_ u1: Double, _ u2: Double) -> (Double, Double) {
+    let r = (-2 * Double.log(u1)).squareRoot()
+    let theta = 2 * Double.pi * u2
+    return (r * Double.cos(theta), r * Double.sin(theta))
 }
 
 // MARK: normal distribution functions (float64)
@@ -304,8 +320,56 @@ func boxMuller<T: FloatScalar>(_ u1: T, _ u2: T) -> (T, T) {
 /// Φ(x), the standard normal CDF, accurate in relative terms in the lower tail.
 func normalCDF(_ x: Double) -> Double { 0.5 * Double.erfc(-x / 2.0.squareRoot()) }
 
-/// Φ⁻¹(p) for p in [0, 1]: −∞ at 0, +∞ at 1.
-func normalQuantile(_ p: Double) -> Double { -(2.0.squareRoot()) * inverseErfc(2 * p) }
+/// Φ⁻¹(p) for p in [0, 1]: −∞ at 0, +∞ at 1. Wichura's algorithm AS 241 (PPND16,
+/// Applied Statistics 37, 1988): rational approximations with relative error about
+/// 1e-16, down to the smallest p, with no iteration.
+func normalQuantile(_ p: Double) -> Double {
+    if p.isNaN { return .nan }
+    if p <= 0 { return -.infinity }
+    if p >= 1 { return .infinity }
+    @inline(__always) func poly(_ c: [Double], _ x: Double) -> Double {
+        var r = 0.0
+        for k in stride(from: c.count - 1, through: 0, by: -1) { r = r * x + c[k] }
+        return r
+    }
+    let q = p - 0.5
+    if abs(q) <= 0.425 {
+        let r = 0.180625 - q * q
+        return q * poly(AS241.a, r) / poly(AS241.b, r)
+    }
+    var r = (-Double.log(min(p, 1 - p))).squareRoot()
+    let value: Double
+    if r <= 5 {
+        r -= 1.6
+        value = poly(AS241.c, r) / poly(AS241.d, r)
+    } else {
+        r -= 5
+        value = poly(AS241.e, r) / poly(AS241.f, r)
+    }
+    return q < 0 ? -value : value
+}
+
+/// Coefficients of AS 241 (lowest degree first; the denominators' constant term is 1).
+private enum AS241 {
+    static let a = [3.3871328727963666080e0, 1.3314166789178437745e+2, 1.9715909503065514427e+3,
+                    1.3731693765509461125e+4, 4.5921953931549871457e+4, 6.7265770927008700853e+4,
+                    3.3430575583588128105e+4, 2.5090809287301226727e+3]
+    static let b = [1, 4.2313330701600911252e+1, 6.8718700749205790830e+2, 5.3941960214247511077e+3,
+                    2.1213794301586595867e+4, 3.9307895800092710610e+4, 2.8729085735721942674e+4,
+                    5.2264952788528545610e+3]
+    static let c = [1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+                    3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+                    2.27238449892691845833e-2, 7.74545014278341407640e-4]
+    static let d = [1, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+                    1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+                    1.05075007164441684324e-9]
+    static let e = [6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+                    2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+                    2.71155556874348757815e-5, 2.01033439929228813265e-7]
+    static let f = [1, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+                    7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+                    2.04426310338993978564e-15]
+}
 
 /// erf⁻¹(y) for y in [−1, 1], to about one ulp in float64.
 ///

@@ -27,7 +27,7 @@ final class RandomTests: XCTestCase {
         let g = Generator(seed: 9)
         let a = Tensor.rand([16], generator: g), b = Tensor.rand([16], generator: g)
         XCTAssertNotEqual(a.doubles, b.doubles)
-        XCTAssertEqual(g.state, Generator.State(seed: 9, offset: 8))
+        XCTAssertEqual(g.state, Generator.State(seed: 9, offset: 16), "each float32 draw of up to 32 elements uses 8 blocks")
         // Seeds differing only in the high 32 bits give different streams (both key words are used).
         XCTAssertNotEqual(Tensor.rand([8], seed: 1).doubles, Tensor.rand([8], seed: 1 | 1 << 32).doubles)
     }
@@ -54,48 +54,83 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(Tensor.truncatedNormal([9], dtype: .float64, generator: g).doubles, next)
     }
 
-    /// Element i of a draw is a pure function of (seed, offset + its block): a draw equals
-    /// the concatenation of draws started at the matching offsets. This is what makes the
-    /// parallel fill independent of the thread count.
+    /// Element i of a draw is a pure function of (seed, offset, i): a draw equals the
+    /// concatenation of draws started at the matching offsets (every 32 float32 or 16
+    /// float64/int64 elements use 8 blocks). This is what makes the parallel fill
+    /// independent of the thread count.
     func testDrawsArePositionIndependent() {
-        func check(_ name: String, perBlock: Int, _ draw: (Int, Generator) -> Tensor) {
+        func check(_ name: String, perGroup: Int, _ draw: (Int, Generator) -> Tensor) {
             let whole = draw(1000, Generator(seed: 5)).doubles
-            let head = draw(200, Generator(seed: 5)).doubles
-            let tail = draw(800, Generator(state: .init(seed: 5, offset: UInt64(200 / perBlock)))).doubles
+            let head = draw(224, Generator(seed: 5)).doubles
+            let tail = draw(776, Generator(state: .init(seed: 5, offset: UInt64(224 / perGroup * 8)))).doubles
             XCTAssertEqual(whole, head + tail, name)
+            // A shorter draw is a prefix of a longer one.
+            XCTAssertEqual(Array(whole[..<37]), draw(37, Generator(seed: 5)).doubles, name)
         }
-        check("rand f32", perBlock: 4) { Tensor.rand([$0], generator: $1) }
-        check("rand f64", perBlock: 2) { Tensor.rand([$0], dtype: .float64, generator: $1) }
-        check("randn f32", perBlock: 4) { Tensor.randn([$0], generator: $1) }
-        check("randn f64", perBlock: 2) { Tensor.randn([$0], dtype: .float64, generator: $1) }
-        check("truncated", perBlock: 2) { Tensor.truncatedNormal([$0], generator: $1) }
-        check("randint", perBlock: 2) { Tensor.randint(low: -5, high: 5, [$0], generator: $1) }
-        check("bernoulli", perBlock: 4) { Tensor.bernoulli([$0], p: 0.4, generator: $1) }
+        check("rand f32", perGroup: 32) { Tensor.rand([$0], generator: $1) }
+        check("rand f64", perGroup: 16) { Tensor.rand([$0], dtype: .float64, generator: $1) }
+        check("randn f32", perGroup: 32) { Tensor.randn([$0], generator: $1) }
+        check("randn f64", perGroup: 16) { Tensor.randn([$0], dtype: .float64, generator: $1) }
+        check("truncated", perGroup: 16) { Tensor.truncatedNormal([$0], generator: $1) }
+        check("randint", perGroup: 16) { Tensor.randint(low: -5, high: 5, [$0], generator: $1) }
+        check("bernoulli", perGroup: 32) { Tensor.bernoulli([$0], p: 0.4, generator: $1) }
     }
 
-    /// Any split of the blocks into chunks (as threads would take them) gives the same bits.
+    /// The eight-lane Philox gives the same bits as eight scalar calls.
+    func testPhiloxLanesMatchScalarBlocks() {
+        let key = SIMD2<UInt32>(0xdead_beef, 0x1234_5678)
+        for first: UInt64 in [0, 7, 0xffff_fffc, 1 << 40] {
+            let lanes = philoxLanes(first, key: key)
+            for b in 0..<8 {
+                let words = philoxBlock(first + UInt64(b), key: key)
+                XCTAssertEqual(SIMD4(lanes.w0[b], lanes.w1[b], lanes.w2[b], lanes.w3[b]), words, "block \(first + UInt64(b))")
+            }
+        }
+    }
+
+    /// Any split of the groups into chunks (as threads would take them) gives the same bits.
     func testAnyChunkingGivesTheSameBits() {
-        let n = 1003, perBlock = 4
+        let n = 1003, perGroup = 32
         let key = SIMD2<UInt32>(11, 22)
-        let produce: (SIMD4<UInt32>, Int, UnsafeMutablePointer<Float>) -> Void = { w, _, o in
-            for j in 0..<4 { o[j] = unitFloat(w[j]) }
+        let produce: (PhiloxLanes, Int, UnsafeMutablePointer<Float>) -> Void = { l, _, o in
+            store(unitFloats(l.w0), o); store(unitFloats(l.w1), o + 8)
+            store(unitFloats(l.w2), o + 16); store(unitFloats(l.w3), o + 24)
         }
         var reference = [Float](repeating: 0, count: n)
         reference.withUnsafeMutableBufferPointer {
-            fillFromBlocks($0.baseAddress!, count: n, perBlock: perBlock, key: key, base: 40, produce)
+            fillGroups($0.baseAddress!, count: n, perGroup: perGroup, key: key, base: 40, produce)
         }
-        let blocks = blocksNeeded(n, perBlock: perBlock)
-        for cuts in [[0, blocks], [0, 1, blocks], [0, 7, 100, 101, blocks], [0, blocks - 1, blocks]] {
+        let groups = (n + perGroup - 1) / perGroup
+        for cuts in [[0, groups], [0, 1, groups], [0, 7, 20, 21, groups], [0, groups - 1, groups]] {
             var chunked = [Float](repeating: -1, count: n)
             chunked.withUnsafeMutableBufferPointer { buffer in
                 // Later chunks first, as another thread might run them.
                 for k in stride(from: cuts.count - 2, through: 0, by: -1) {
-                    fillBlocks(cuts[k]..<cuts[k + 1], buffer.baseAddress!, count: n, perBlock: perBlock,
-                               key: key, base: 40, produce)
+                    fillGroupRange(cuts[k]..<cuts[k + 1], buffer.baseAddress!, count: n, perGroup: perGroup,
+                                   key: key, base: 40, produce)
                 }
             }
             XCTAssertEqual(chunked, reference, "cuts \(cuts)")
         }
+    }
+
+    /// The vector log and sin/cos of Box–Muller agree with libm to a few ulps.
+    func testVectorMathAgainstLibm() {
+        var worstLog: Float = 0, worstTrig: Float = 0
+        for i in 0..<(1 << 14) {
+            // u on the 2^-24 grid across (0, 1], with dense coverage near 0 and 1.
+            let k = UInt32(i) &* 1_023 &+ UInt32(i % 3 == 0 ? 0 : (1 << 24) - 20_000)
+            let u = Float((k % (1 << 24)) + 1) * 0x1p-24
+            let got = vectorLog(SIMD8(repeating: u))[0]
+            let want = Float(Foundation.log(Double(u)))
+            worstLog = max(worstLog, abs(got - want) / max(want.ulp, Float.leastNormalMagnitude))
+            let v = u == 1 ? 0 : u
+            let (s, c) = sinCosTwoPi(SIMD8(repeating: v))
+            let angle = 2 * Double.pi * Double(v)
+            worstTrig = max(worstTrig, abs(s[0] - Float(sin(angle))) / Float(1).ulp, abs(c[0] - Float(cos(angle))) / Float(1).ulp)
+        }
+        XCTAssertLessThanOrEqual(worstLog, 2, "log error in ulps")
+        XCTAssertLessThanOrEqual(worstTrig, 2, "sin/cos error in units of 2^-23 (absolute)")
     }
 
     // MARK: distributions
@@ -200,6 +235,16 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(normalQuantile(1e-200), -30.20559417957964, accuracy: 1e-13)
         XCTAssertEqual(normalQuantile(0.975), 1.959963984540054, accuracy: 1e-15)
         XCTAssertEqual(normalQuantile(0.5), 0)
+        XCTAssertEqual(normalQuantile(0.025), -1.9599639845400545, accuracy: 1e-15)
+        XCTAssertEqual(normalQuantile(0), -.infinity)
+        XCTAssertEqual(normalQuantile(1), .infinity)
+        // AS 241 and the Halley-refined erfc⁻¹ are independent: they agree everywhere.
+        for k in 1...300 {
+            for p in [pow(10, -Double(k)), Double(k) / 301, 1 - Double(k) / 1e4] {
+                let viaErfc = -(2.0.squareRoot()) * inverseErfc(2 * p)
+                XCTAssertEqual(normalQuantile(p), viaErfc, accuracy: 4e-15 * max(1, abs(viaErfc)), "Φ⁻¹(\(p))")
+            }
+        }
         XCTAssertEqual(inverseErf(1), .infinity)
         XCTAssertEqual(inverseErf(-1), -.infinity)
         XCTAssertTrue(inverseErf(1.5).isNaN)
