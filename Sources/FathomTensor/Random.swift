@@ -44,9 +44,10 @@ func philoxBlock(_ index: UInt64, key: SIMD2<UInt32>) -> SIMD4<UInt32> {
 /// `torch.Generator`.
 ///
 /// The state is two numbers: the `seed` (Philox's key) and an `offset`, the number of
-/// 128-bit Philox blocks used so far. Each draw reserves the blocks it needs and advances
-/// the offset, so successive draws differ and a saved `state` resumes the exact sequence.
-/// Reserving is thread-safe; the bits of a draw never depend on the number of threads.
+/// 128-bit Philox blocks used so far. Each draw reserves the blocks it needs (in groups
+/// of eight: 32 float32 or 16 float64/int64 elements per group) and advances the offset,
+/// so successive draws differ and a saved `state` resumes the exact sequence. Reserving
+/// is thread-safe; the bits of a draw never depend on the number of threads.
 ///
 /// ```swift
 /// let g = Generator(seed: 42)
