@@ -11,7 +11,7 @@ extension Tensor {
             if a == b { return true }  // also equal infinities
             if a.isNaN || b.isNaN { return equalNaN && a.isNaN && b.isNaN }
             if !a.isFinite || !b.isFinite { return false }
-            return abs(a - b) <= atol + rtol * abs(b)
+            return Swift.abs(a - b) <= atol + rtol * Swift.abs(b)
         }
         return Tensor.compareAsDoubles(self, other, op: "isClose", to: .bool, Bool.self, close)
     }
@@ -29,7 +29,7 @@ extension Tensor {
     /// NaN meets anything, 0 for empty tensors. Handy in tests and debugging messages.
     public func maxAbsDifference(_ other: Tensor) -> Double {
         let differences = Tensor.compareAsDoubles(self, other, op: "maxAbsDifference", to: .float64, Double.self) {
-            a, b in a == b ? 0 : abs(a - b)
+            a, b in a == b ? 0 : Swift.abs(a - b)
         }
         let p = differences.pointer(as: Double.self)
         var result = 0.0
