@@ -31,7 +31,7 @@ open class Module {
     /// Every parameter of this module and its descendants, with dotted names, in
     /// declaration order (this module's own first, then each child's).
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
-        collect { ($0 as? Parameter)?.wrappedValue }
+        collect { ($0 as? Parameter)?.wrappedValue ?? ($0 as? OptionalParameter)?.wrappedValue }
     }
 
     /// Every buffer of this module and its descendants, with dotted names.
