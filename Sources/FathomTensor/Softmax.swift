@@ -1,0 +1,139 @@
+// softmax and logSoftmax along an axis: fused, numerically stable kernels (the maximum is
+// subtracted before exponentiating) with gradients written in tensor ops.
+
+import RealModule
+
+/// The one place the softmax family exponentiates: `values[i] = exp(values[i])`.
+/// Swap in the vectorized float32 exp (VectorMath) here once it lands.
+@inline(__always)
+func exponentiateInPlace<T: FloatScalar>(_ values: UnsafeMutablePointer<T>, count: Int) {
+    for i in 0..<count { values[i] = T.exp(values[i]) }
+}
+
+extension Tensor {
+    /// `exp(x) / sum(exp(x))` along `axis`, computed stably.
+    ///
+    /// Gradient: `y * (g - sum(g * y))`, differentiable again.
+    public func softmax(axis: Int = -1) -> Tensor {
+        let a = normalizeAxis(axis, rank: rank, op: "softmax")
+        let out = softmaxKernel(axis: a, log: false)
+        if needsGrad(self) {
+            out.recorded("softmax", [self]) { g, y in
+                [y * (g - (g * y).sum(axis: a, keepDims: true))]
+            }
+        }
+        return out
+    }
+
+    /// `x - logsumexp(x)` along `axis`, computed stably (better than `log(softmax(x))`).
+    ///
+    /// Gradient: `g - softmax(x) * sum(g)`, differentiable again.
+    public func logSoftmax(axis: Int = -1) -> Tensor {
+        let a = normalizeAxis(axis, rank: rank, op: "logSoftmax")
+        let out = softmaxKernel(axis: a, log: true)
+        if needsGrad(self) {
+            out.recorded("logSoftmax", [self]) { g, _ in
+                [g - self.softmax(axis: a) * g.sum(axis: a, keepDims: true)]
+            }
+        }
+        return out
+    }
+
+    /// Softmax over several axes at once (as if they were flattened into one); used by the
+    /// gradient of `logsumexp`. Differentiable.
+    func softmax(axes: [Int]) -> Tensor {
+        if axes.isEmpty { return Tensor.ones(shape, dtype: dtype) }
+        if axes.count == 1 { return softmax(axis: axes[0]) }
+        let kept = (0..<rank).filter { !axes.contains($0) }
+        let order = kept + axes
+        var inverse = [Int](repeating: 0, count: rank)
+        for (i, axis) in order.enumerated() { inverse[axis] = i }
+        let moved = permuted(order)
+        let flat = moved.reshaped(kept.map { shape[$0] } + [axes.reduce(1) { $0 * shape[$1] }])
+        return flat.softmax(axis: -1).reshaped(moved.shape).permuted(inverse)
+    }
+
+    /// The forward pass of softmax / logSoftmax along `axis` (already normalized).
+    private func softmaxKernel(axis: Int, log: Bool) -> Tensor {
+        let op = log ? "logSoftmax" : "softmax"
+        guard dtype.isFloatingPoint else { unsupportedDType(dtype, op: op) }
+        let source = contiguous().detach()
+        let out = Tensor(uninitializedShape: shape, dtype: dtype)
+        guard rank > 0 else {
+            // One element: softmax is 1, logSoftmax 0 (NaN stays NaN).
+            let value = source.item()
+            return Tensor.scalar(value.isNaN ? .nan : (log ? 0 : 1), dtype: dtype)
+        }
+        let n = shape[axis]
+        let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
+        switch dtype {
+        case .float32: softmaxRows(source.pointer(as: Float.self), out.pointer(as: Float.self), outer: outer, n: n, inner: inner, log: log)
+        case .float64: softmaxRows(source.pointer(as: Double.self), out.pointer(as: Double.self), outer: outer, n: n, inner: inner, log: log)
+        default: unsupportedDType(dtype, op: op)
+        }
+        return out
+    }
+}
+
+/// Softmax of a contiguous `[outer, n, inner]` block along the middle axis.
+/// Rows (inner == 1) run as three passes over each row: max, exp and sum, scale. With
+/// inner > 1 the same passes run over chunks of columns, vectorized across the columns.
+private func softmaxRows<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: UnsafeMutablePointer<T>,
+                                         outer: Int, n: Int, inner: Int, log: Bool) {
+    guard outer * n * inner > 0 else { return }
+    if inner == 1 {
+        ThreadPool.shared.parallelFor(outer, grain: Swift.max(1, ThreadPool.minParallelElements / n)) { range in
+            for row in range {
+                let xr = UnsafePointer(x + row * n), yr = y + row * n
+                let m = blockedFold(xr, stride: 1, count: n, identity: -T.infinity, map: { $0 },
+                                    combine: { a, b in (b > a || b.isNaN) ? b : a })
+                for i in 0..<n { yr[i] = xr[i] - m }
+                exponentiateInPlace(yr, count: n)
+                let s = blockedSum(UnsafePointer(yr), stride: 1, count: n)
+                if log {
+                    let shift = m + T.log(s)
+                    for i in 0..<n { yr[i] = xr[i] - shift }
+                } else {
+                    let scale = 1 / s
+                    for i in 0..<n { yr[i] *= scale }
+                }
+            }
+        }
+        return
+    }
+    let chunk = 256
+    let chunks = (inner + chunk - 1) / chunk
+    ThreadPool.shared.parallelFor(outer * chunks, grain: Swift.max(1, ThreadPool.minParallelElements / (n * Swift.min(inner, chunk)))) { range in
+        let m = UnsafeMutablePointer<T>.allocate(capacity: chunk), s = UnsafeMutablePointer<T>.allocate(capacity: chunk)
+        defer { m.deallocate(); s.deallocate() }
+        for item in range {
+            let o = item / chunks, c0 = (item % chunks) * chunk, w = Swift.min(chunk, inner - c0)
+            let xb = x + o * n * inner + c0, yb = y + o * n * inner + c0
+            m.initialize(repeating: -T.infinity, count: w)
+            s.initialize(repeating: 0, count: w)
+            for r in 0..<n {
+                let xr = xb + r * inner
+                for j in 0..<w where xr[j] > m[j] || xr[j].isNaN { m[j] = xr[j] }
+            }
+            for r in 0..<n {
+                let xr = xb + r * inner, yr = yb + r * inner
+                for j in 0..<w { yr[j] = xr[j] - m[j] }
+                exponentiateInPlace(yr, count: w)
+                for j in 0..<w { s[j] += yr[j] }
+            }
+            if log {
+                for j in 0..<w { m[j] += T.log(s[j]) }
+                for r in 0..<n {
+                    let xr = xb + r * inner, yr = yb + r * inner
+                    for j in 0..<w { yr[j] = xr[j] - m[j] }
+                }
+            } else {
+                for j in 0..<w { s[j] = 1 / s[j] }
+                for r in 0..<n {
+                    let yr = yb + r * inner
+                    for j in 0..<w { yr[j] *= s[j] }
+                }
+            }
+        }
+    }
+}
