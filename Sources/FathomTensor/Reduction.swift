@@ -216,6 +216,8 @@ extension Tensor {
     @inline(__always)
     func reduced<T, U>(axes: [Int], keepDims: Bool, _: T.Type, to dtype: DType, identity: U,
                        map: (T) -> U, combine: (U, U) -> U) -> Tensor {
+        precondition(MemoryLayout<U>.size == dtype.byteSize && MemoryLayout<T>.size == self.dtype.byteSize,
+                     "Fathom internal error: reduction element types \(T.self) -> \(U.self) do not match \(self.dtype) -> \(dtype)")
         let out = Tensor(uninitializedShape: reducedShape(shape, axes: axes, keepDims: keepDims), dtype: dtype)
         let layout = ReductionLayout(shape: shape, strides: strides, axes: axes)
         reduceInto(UnsafePointer(pointer(as: T.self)), layout: layout, output: out.pointer(as: U.self),

@@ -249,7 +249,7 @@ extension Tensor {
     private func powerSum<T: FloatScalar>(_: T.Type, p: Double, axes: [Int], keepDims: Bool) -> Tensor {
         let q = T(p)
         if p == 0 {
-            return reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: 0, map: { $0 != 0 ? 1 : 0 }, combine: +)
+            return reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: T(0), map: { $0 != 0 ? T(1) : T(0) }, combine: +)
         }
         if p == 1 {
             return reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: 0, map: { Swift.abs($0) }, combine: +)
