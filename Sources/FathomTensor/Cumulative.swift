@@ -7,7 +7,7 @@ extension Tensor {
     /// Gradient: the reversed cumulative sum of `g`, written as
     /// `sum(g) - cumsum(g) + g` so that it is differentiable again.
     public func cumsum(axis: Int) -> Tensor {
-        let a = normalizeAxis(axis, rank: rank, op: "cumsum")
+        let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: "cumsum")
         if dtype == .bool { return to(.int64).cumsum(axis: a) }
         let out = Tensor(uninitializedShape: shape, dtype: dtype)
         let source = contiguous().detach()

@@ -15,7 +15,7 @@ extension Tensor {
     ///
     /// Gradient: `y * (g - sum(g * y))`, differentiable again.
     public func softmax(axis: Int = -1) -> Tensor {
-        let a = normalizeAxis(axis, rank: rank, op: "softmax")
+        let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: "softmax")
         let out = softmaxKernel(axis: a, log: false)
         if needsGrad(self) {
             out.recorded("softmax", [self]) { g, y in
@@ -29,7 +29,7 @@ extension Tensor {
     ///
     /// Gradient: `g - softmax(x) * sum(g)`, differentiable again.
     public func logSoftmax(axis: Int = -1) -> Tensor {
-        let a = normalizeAxis(axis, rank: rank, op: "logSoftmax")
+        let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: "logSoftmax")
         let out = softmaxKernel(axis: a, log: true)
         if needsGrad(self) {
             out.recorded("logSoftmax", [self]) { g, _ in
@@ -91,8 +91,9 @@ private func softmaxRows<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: Unsa
                 exponentiateInPlace(yr, count: n)
                 let s = blockedSum(UnsafePointer(yr), stride: 1, count: n)
                 if log {
-                    let shift = m + T.log(s)
-                    for i in 0..<n { yr[i] = xr[i] - shift }
+                    // (x - max) - log(sum): subtracting the large max first keeps precision.
+                    let logSum = T.log(s)
+                    for i in 0..<n { yr[i] = (xr[i] - m) - logSum }
                 } else {
                     let scale = 1 / s
                     for i in 0..<n { yr[i] *= scale }
@@ -122,10 +123,10 @@ private func softmaxRows<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: Unsa
                 for j in 0..<w { s[j] += yr[j] }
             }
             if log {
-                for j in 0..<w { m[j] += T.log(s[j]) }
+                for j in 0..<w { s[j] = T.log(s[j]) }
                 for r in 0..<n {
                     let xr = xb + r * inner, yr = yb + r * inner
-                    for j in 0..<w { yr[j] = xr[j] - m[j] }
+                    for j in 0..<w { yr[j] = (xr[j] - m[j]) - s[j] }
                 }
             } else {
                 for j in 0..<w { s[j] = 1 / s[j] }

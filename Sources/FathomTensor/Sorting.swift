@@ -6,14 +6,14 @@ extension Tensor {
     /// (`torch.sort` with `stable=True`): equal elements keep their order, NaN sorts as
     /// the largest value (last ascending, first descending).
     public func sort(axis: Int = -1, descending: Bool = false) -> (values: Tensor, indices: Tensor) {
-        let a = normalizeAxis(axis, rank: rank, op: "sort")
+        let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: "sort")
         let indices = sortedPositions(axis: a, descending: descending, keep: rank == 0 ? 1 : shape[a], op: "sort")
         return (gatheredValues(axis: a, indices), indices)
     }
 
     /// The int64 positions that sort `self` along `axis` (stable; NaN largest).
     public func argsort(axis: Int = -1, descending: Bool = false) -> Tensor {
-        let a = normalizeAxis(axis, rank: rank, op: "argsort")
+        let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: "argsort")
         return sortedPositions(axis: a, descending: descending, keep: rank == 0 ? 1 : shape[a], op: "argsort")
     }
 

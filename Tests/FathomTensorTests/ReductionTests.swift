@@ -6,7 +6,8 @@ func runFixture(_ cases: [String: FixtureCase], _ name: String, float32: Bool = 
                 rtol32: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line,
                 _ op: ([Tensor]) -> Tensor) {
     guard let c = cases[name] else { return XCTFail("no fixture \(name)", file: file, line: line) }
-    let inputs = c.inputs.map(\.tensor)
+    // FixtureTensor.tensor cannot build bool tensors (Tensor.init(_:shape:dtype:) refuses bool).
+    let inputs = c.inputs.map { $0.dtype == "bool" ? Tensor($0.data.map { $0 != 0 }, shape: $0.shape) : $0.tensor }
     assertMatches(op(inputs), c.output, rtol: 1e-10, atol: 1e-12, name, file: file, line: line)
     if float32 {
         let narrowed = inputs.map { $0.dtype == .float64 ? $0.to(.float32) : $0 }
