@@ -34,9 +34,9 @@ extension Tensor {
             // NaN wins: a NaN accumulator stays, a NaN element replaces.
             largest
                 ? reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: -T.infinity, map: { $0 },
-                          combine: { a, b in (b > a || b.isNaN) ? b : a })
+                          combine: { a, b in b.isNaN ? b : (b > a ? b : a) })
                 : reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: T.infinity, map: { $0 },
-                          combine: { a, b in (b < a || b.isNaN) ? b : a })
+                          combine: { a, b in b.isNaN ? b : (b < a ? b : a) })
         }
         let out: Tensor
         switch dtype {
@@ -90,16 +90,16 @@ extension Tensor {
         let layout = ReductionLayout(shape: shape, strides: strides, axes: a)
         let step = a.first.map { strides[$0] } ?? 0
         let po = out.pointer(as: Int64.self)
-        func kernel<T: Comparable>(_: T.Type, isNaN: @escaping (T) -> Bool) {
+        func kernel<T: Comparable>(_: T.Type) {
             let px = UnsafePointer(pointer(as: T.self))
             ThreadPool.shared.parallelFor(layout.outputs, grain: Swift.max(1, ThreadPool.minParallelElements / n)) { range in
                 for o in range {
                     let x = px + layout.keptOffset(o)
                     var best = x[0], position = 0
-                    if !isNaN(best) {
+                    if best == best {
                         for i in 1..<Swift.max(n, 1) {
                             let v = x[i * step]
-                            if isNaN(v) { position = i; break }
+                            if v != v { position = i; break }
                             if largest ? v > best : v < best { best = v; position = i }
                         }
                     }
@@ -108,9 +108,9 @@ extension Tensor {
             }
         }
         switch dtype {
-        case .float32: kernel(Float.self) { $0.isNaN }
-        case .float64: kernel(Double.self) { $0.isNaN }
-        case .int64: kernel(Int64.self) { _ in false }
+        case .float32: kernel(Float.self)
+        case .float64: kernel(Double.self)
+        case .int64: kernel(Int64.self)
         case .bool: return to(.int64).argExtremum(axis: axis, keepDims: keepDims, largest: largest)
         }
         return out
@@ -173,7 +173,10 @@ extension Tensor {
     public func logsumexp(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         guard dtype.isFloatingPoint else { unsupportedDType(dtype, op: "logsumexp") }
         let axes = reductionAxes(axes, rank: rank, op: "logsumexp")
-        let out: Tensor = noGrad {
+        let out: Tensor = axes.count == 1 ? {
+            let kept = logSumExpAlong(axis: axes[0])
+            return keepDims ? kept : kept.reshaped(reducedShape(shape, axes: axes, keepDims: false))
+        }() : noGrad {
             let shift = self.max(axes: axes, keepDims: true)
                 .elementwise({ $0.isInfinite ? 0 : $0 }, { $0.isInfinite ? 0 : $0 })
             let sums = (self - shift).exponentialSum(axes: axes)
@@ -318,3 +321,4 @@ func equalityMask(_ a: Tensor, _ b: Tensor) -> Tensor {
     default: unsupportedDType(a.dtype, op: "equal")
     }
 }
+

@@ -75,6 +75,64 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// log(sum(exp(x))) along one axis, fused (not recorded): the result keeps the axis as
+    /// size 1. An infinite maximum is not subtracted, as in PyTorch.
+    func logSumExpAlong(axis: Int) -> Tensor {
+        let source = contiguous().detach()
+        let n = rank == 0 ? 1 : shape[axis]
+        let outer = rank == 0 ? 1 : shape[..<axis].reduce(1, *), inner = rank == 0 ? 1 : shape[(axis + 1)...].reduce(1, *)
+        let out = Tensor(uninitializedShape: reducedShape(shape, axes: rank == 0 ? [] : [axis], keepDims: true), dtype: dtype)
+        func kernel<T: FloatScalar>(_: T.Type) {
+            let x = UnsafePointer(source.pointer(as: T.self)), y = out.pointer(as: T.self)
+            guard outer * inner > 0 else { return }
+            if n == 0 { return y.initialize(repeating: -T.infinity, count: outer * inner) }
+            let chunk = inner == 1 ? 1 : 256
+            let chunks = (inner + chunk - 1) / chunk
+            ThreadPool.shared.parallelFor(outer * chunks, grain: Swift.max(1, ThreadPool.minParallelElements / (n * Swift.min(inner, chunk)))) { range in
+                let width = Swift.min(inner, chunk)
+                let scratch = UnsafeMutablePointer<T>.allocate(capacity: inner == 1 ? n : width)
+                let shift = UnsafeMutablePointer<T>.allocate(capacity: width), sums = UnsafeMutablePointer<T>.allocate(capacity: width)
+                defer { scratch.deallocate(); shift.deallocate(); sums.deallocate() }
+                for item in range {
+                    let o = item / chunks, c0 = (item % chunks) * chunk, w = Swift.min(chunk, inner - c0)
+                    let xb = x + o * n * inner + c0
+                    if inner == 1 {
+                        let m = blockedFold(xb, stride: 1, count: n, identity: -T.infinity, map: { $0 },
+                                            combine: { a, b in b.isNaN ? b : (b > a ? b : a) })
+                        let c = m.isInfinite ? 0 : m
+                        for i in 0..<n { scratch[i] = xb[i] - c }
+                        exponentiateInPlace(scratch, count: n)
+                        y[o] = T.log(blockedSum(UnsafePointer(scratch), stride: 1, count: n)) + c
+                        continue
+                    }
+                    shift.initialize(repeating: -T.infinity, count: w)
+                    sums.initialize(repeating: 0, count: w)
+                    for r in 0..<n {
+                        let xr = xb + r * inner
+                        for j in 0..<w { shift[j] = xr[j].isNaN ? xr[j] : (xr[j] > shift[j] ? xr[j] : shift[j]) }
+                    }
+                    for j in 0..<w where shift[j].isInfinite { shift[j] = 0 }
+                    for r in 0..<n {
+                        let xr = xb + r * inner
+                        for j in 0..<w { scratch[j] = xr[j] - shift[j] }
+                        exponentiateInPlace(scratch, count: w)
+                        for j in 0..<w { sums[j] += scratch[j] }
+                    }
+                    let yb = y + o * inner + c0
+                    for j in 0..<w { yb[j] = T.log(sums[j]) + shift[j] }
+                }
+            }
+        }
+        switch dtype {
+        case .float32: kernel(Float.self)
+        case .float64: kernel(Double.self)
+        default: unsupportedDType(dtype, op: "logsumexp")
+        }
+        return out
+    }
+}
+
 /// Softmax of a contiguous `[outer, n, inner]` block along the middle axis.
 /// Rows (inner == 1) run as three passes over each row: max, exp and sum, scale. With
 /// inner > 1 the same passes run over chunks of columns, vectorized across the columns.
@@ -86,7 +144,7 @@ private func softmaxRows<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: Unsa
             for row in range {
                 let xr = UnsafePointer(x + row * n), yr = y + row * n
                 let m = blockedFold(xr, stride: 1, count: n, identity: -T.infinity, map: { $0 },
-                                    combine: { a, b in (b > a || b.isNaN) ? b : a })
+                                    combine: { a, b in b.isNaN ? b : (b > a ? b : a) })
                 for i in 0..<n { yr[i] = xr[i] - m }
                 exponentiateInPlace(yr, count: n)
                 let s = blockedSum(UnsafePointer(yr), stride: 1, count: n)
@@ -114,7 +172,7 @@ private func softmaxRows<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: Unsa
             s.initialize(repeating: 0, count: w)
             for r in 0..<n {
                 let xr = xb + r * inner
-                for j in 0..<w where xr[j] > m[j] || xr[j].isNaN { m[j] = xr[j] }
+                for j in 0..<w { m[j] = xr[j].isNaN ? xr[j] : (xr[j] > m[j] ? xr[j] : m[j]) }
             }
             for r in 0..<n {
                 let xr = xb + r * inner, yr = yb + r * inner

@@ -58,7 +58,7 @@ extension Tensor {
         let outer = shape[..<axis].reduce(1, *), n = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
         guard outer * inner * keep > 0 else { return out }
         let po = out.pointer(as: Int64.self)
-        func kernel<T: Comparable>(_: T.Type, isNaN: @escaping (T) -> Bool) {
+        func kernel<T: Comparable>(_: T.Type) {
             let px = UnsafePointer(source.pointer(as: T.self))
             ThreadPool.shared.parallelFor(outer * inner, grain: Swift.max(1, 4096 / n)) { range in
                 var values = [T](), order = [Int]()
@@ -69,17 +69,33 @@ extension Tensor {
                     let x = px + o * n * inner + c
                     values.removeAll(keepingCapacity: true)
                     for i in 0..<n { values.append(x[i * inner]) }
-                    order.removeAll(keepingCapacity: true)
-                    order.append(contentsOf: 0..<n)
-                    // A total order (NaN largest, ties by position) makes the sort stable
-                    // whatever algorithm the standard library uses.
                     values.withUnsafeBufferPointer { v in
-                        order.sort { i, j in
+                        // A total order (NaN largest, ties by position) makes the result
+                        // stable whatever algorithm the standard library uses.
+                        func before(_ i: Int, _ j: Int) -> Bool {
                             let a = v[i], b = v[j]
-                            let an = isNaN(a), bn = isNaN(b)
+                            let an = a != a, bn = b != b  // NaN is the only value unequal to itself
                             let comparison = an || bn ? (an == bn ? 0 : (an ? 1 : -1)) : (a < b ? -1 : (a > b ? 1 : 0))
                             if comparison == 0 { return i < j }
                             return descending ? comparison > 0 : comparison < 0
+                        }
+                        order.removeAll(keepingCapacity: true)
+                        if keep <= 16 && keep * 4 < n {
+                            // Few wanted: keep a sorted buffer of the best `keep` so far (O(n·k)
+                            // worst case, O(n) typical), the same result as a full sort.
+                            for i in 0..<n {
+                                if order.count == keep {
+                                    if !before(i, order[keep - 1]) { continue }
+                                    order.removeLast()
+                                }
+                                var j = order.count
+                                order.append(i)
+                                while j > 0 && before(i, order[j - 1]) { order[j] = order[j - 1]; j -= 1 }
+                                order[j] = i
+                            }
+                        } else {
+                            order.append(contentsOf: 0..<n)
+                            order.sort(by: before)
                         }
                     }
                     let y = po + o * keep * inner + c
@@ -88,9 +104,9 @@ extension Tensor {
             }
         }
         switch dtype {
-        case .float32: kernel(Float.self) { $0.isNaN }
-        case .float64: kernel(Double.self) { $0.isNaN }
-        case .int64: kernel(Int64.self) { _ in false }
+        case .float32: kernel(Float.self)
+        case .float64: kernel(Double.self)
+        case .int64: kernel(Int64.self)
         case .bool: preconditionFailure("converted above")
         }
         return out

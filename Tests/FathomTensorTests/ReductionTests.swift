@@ -122,6 +122,24 @@ final class ReductionTests: XCTestCase {
         XCTAssertEqual(big.max(axis: 0).doubles, [Double](repeating: 8, count: 300))
     }
 
+    /// The fused single-axis logsumexp (rows and columns) agrees with the general path.
+    func testFusedLogSumExpMatchesGeneralPath() {
+        var values = (0..<(5 * 300)).map { sin(Double($0) * 0.7) * 30 }
+        for r in 0..<5 { values[r * 300 + 7] = -.infinity }                 // column 7 is all -inf
+        values[2 * 300 + 9] = .infinity
+        let x = Tensor(values, shape: [5, 300])
+        for axis in [0, 1] {
+            let fused = x.logsumexp(axis: axis).doubles
+            let general = x.unsqueezed(axis: 2).logsumexp(axes: [axis, 2]).doubles
+            XCTAssertEqual(fused.count, general.count)
+            for (a, b) in zip(fused, general) {
+                if a.isInfinite || b.isInfinite { XCTAssertEqual(a, b) } else { XCTAssertEqual(a, b, accuracy: 1e-12 * Swift.max(1, Swift.abs(b))) }
+            }
+        }
+        XCTAssertEqual(x.logsumexp(axis: 0).doubles[7], -.infinity)
+        XCTAssertEqual(x.logsumexp(axis: 0).doubles[9], .infinity)
+    }
+
     func testReductionGradients() {
         checkGradients([sample([2, 3, 4])]) { $0[0].sum(axes: [0, 2]) }
         checkGradients([sample([2, 3, 4])]) { $0[0].permuted([1, 2, 0]).mean(axes: [0, 2], keepDims: true) }

@@ -40,6 +40,19 @@ final class SortingTests: XCTestCase {
         }
     }
 
+    /// The small-k selection path gives the same result as a full sort, ties and NaN included.
+    func testTopKSelectionMatchesFullSort() {
+        let values: [Double] = (0..<400).map { i -> Double in i % 37 == 5 ? .nan : Double((i * 7919) % 23) }
+        let x = Tensor(values, shape: [4, 100])
+        for largest in [true, false] {
+            let full = x.argsort(axis: 1, descending: largest)[.all, ..<5]
+            let top = x.topk(5, axis: 1, largest: largest)
+            XCTAssertEqual(top.indices.scalars(as: Int64.self), full.contiguous().scalars(as: Int64.self))
+            let columns = x.T.topk(3, axis: 0, largest: largest).indices
+            XCTAssertEqual(columns.scalars(as: Int64.self), x.T.argsort(axis: 0, descending: largest)[..<3].contiguous().scalars(as: Int64.self))
+        }
+    }
+
     func testErrorMessages() {
         let x = Tensor.zeros([2, 4])
         XCTAssertThrowsError(try x.validateTopK(5, axis: 1)) { error in
