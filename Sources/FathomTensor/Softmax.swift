@@ -19,7 +19,8 @@ extension Tensor {
         let out = softmaxKernel(axis: a, log: false)
         if needsGrad(self) {
             out.recorded("softmax", [self]) { g, y in
-                [y * (g - (g * y).sum(axis: a, keepDims: true))]
+                if !GradMode.isEnabled, let fused = softmaxBackwardFused(g, y, axis: a, log: false) { return [fused] }
+                return [y * (g - (g * y).sum(axis: a, keepDims: true))]
             }
         }
         return out
@@ -32,8 +33,9 @@ extension Tensor {
         let a = normalizeAxis(axis, rank: Swift.max(rank, 1), op: "logSoftmax")
         let out = softmaxKernel(axis: a, log: true)
         if needsGrad(self) {
-            out.recorded("logSoftmax", [self]) { g, _ in
-                [g - self.softmax(axis: a) * g.sum(axis: a, keepDims: true)]
+            out.recorded("logSoftmax", [self]) { g, y in
+                if !GradMode.isEnabled, let fused = softmaxBackwardFused(g, y, axis: a, log: true) { return [fused] }
+                return [g - self.softmax(axis: a) * g.sum(axis: a, keepDims: true)]
             }
         }
         return out
@@ -131,6 +133,44 @@ extension Tensor {
         }
         return out
     }
+}
+
+/// The first-order gradient of softmax / logSoftmax along the last axis in one pass per
+/// row, used when the backward pass is not itself recorded (then nothing needs the graph
+/// of the tensor-op formula). `y` is the op's output. Returns nil for other layouts.
+private func softmaxBackwardFused(_ g: Tensor, _ y: Tensor, axis: Int, log: Bool) -> Tensor? {
+    guard y.rank > 0, axis == y.rank - 1, y.isContiguous, g.dtype == y.dtype, g.shape == y.shape else { return nil }
+    let gc = g.contiguous()
+    let n = y.shape[axis], rows = y.count / Swift.max(n, 1)
+    let out = Tensor(uninitializedShape: y.shape, dtype: y.dtype)
+    guard y.count > 0 else { return out }
+    func kernel<T: FloatScalar>(_: T.Type) {
+        let pg = UnsafePointer(gc.pointer(as: T.self)), py = UnsafePointer(y.pointer(as: T.self))
+        let po = out.pointer(as: T.self)
+        ThreadPool.shared.parallelFor(rows, grain: Swift.max(1, ThreadPool.minParallelElements / n)) { range in
+            for row in range {
+                let gr = pg + row * n, yr = py + row * n, o = po + row * n
+                if log {
+                    // g - softmax * sum(g), softmax = exp(logSoftmax).
+                    let total = blockedSum(gr, stride: 1, count: n)
+                    for i in 0..<n { o[i] = yr[i] }
+                    exponentiateInPlace(o, count: n)
+                    for i in 0..<n { o[i] = gr[i] - o[i] * total }
+                } else {
+                    // y * (g - sum(g * y)).
+                    for i in 0..<n { o[i] = gr[i] * yr[i] }
+                    let dot = blockedSum(UnsafePointer(o), stride: 1, count: n)
+                    for i in 0..<n { o[i] = yr[i] * (gr[i] - dot) }
+                }
+            }
+        }
+    }
+    switch y.dtype {
+    case .float32: kernel(Float.self)
+    case .float64: kernel(Double.self)
+    default: return nil
+    }
+    return out
 }
 
 /// Softmax of a contiguous `[outer, n, inner]` block along the middle axis.

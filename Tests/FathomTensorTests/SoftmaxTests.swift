@@ -49,6 +49,20 @@ final class SoftmaxTests: XCTestCase {
         checkGradients([sample([2, 3, 4])]) { $0[0].softmax(axes: [0, 2]) }
     }
 
+    /// The fused first-order backward (used when the backward pass is not recorded) agrees
+    /// with the tensor-op formula (used when it is).
+    func testFusedBackwardMatchesRecordedBackward() {
+        let x = sample([4, 7])
+        let seed = sample([4, 7], offset: 0.5)
+        for log in [false, true] {
+            let f: (Tensor) -> Tensor = { log ? $0.logSoftmax() : $0.softmax() }
+            let leaf = x.detach().requiringGrad()
+            let fused = gradients(of: [f(leaf)], wrt: [leaf], seeds: [seed])[0].doubles
+            let recorded = gradients(of: [f(leaf)], wrt: [leaf], seeds: [seed], createGraph: true)[0].doubles
+            for (a, b) in zip(fused, recorded) { XCTAssertEqual(a, b, accuracy: 1e-14) }
+        }
+    }
+
     func testSecondOrder() {
         checkSecondOrder([sample([3, 4])]) { $0[0].softmax(axis: 1) }
         checkSecondOrder([sample([3, 4])]) { $0[0].softmax(axis: 0) }
