@@ -1,13 +1,27 @@
-// Sums over any set of axes, the reduction other reductions and every broadcast gradient use.
+// Sums over any set of axes, the reduction other reductions and every broadcast gradient
+// use, and the parallel, deterministic driver that every reduction kernel runs on.
 
 /// Which axes a reduction removes, validated and sorted.
 func reductionAxes(_ axes: [Int]?, rank: Int, op: String) -> [Int] {
+    orStop { () throws(TensorError) in try validatedReductionAxes(axes, rank: rank, op: op) }
+}
+
+/// The throwing form of `reductionAxes`, for axes that come from user input.
+func validatedReductionAxes(_ axes: [Int]?, rank: Int, op: String) throws(TensorError) -> [Int] {
     guard let axes else { return Array(0..<rank) }
-    let normalized = axes.map { normalizeAxis($0, rank: rank, op: op) }
-    guard Set(normalized).count == normalized.count else {
-        fatalError(TensorError(op: op, "axes \(axes) repeat an axis; list each axis once").description)
+    var normalized: [Int] = []
+    for axis in axes {
+        let a = axis < 0 ? axis + rank : axis
+        // A rank-0 tensor accepts axis 0 / -1, as PyTorch does.
+        guard a >= 0, a < max(rank, 1) else {
+            throw TensorError(op: op, "axis \(axis) is out of range for a tensor of rank \(rank); use an axis in \(-max(rank, 1))..<\(max(rank, 1))")
+        }
+        normalized.append(a)
     }
-    return normalized.sorted()
+    guard Set(normalized).count == normalized.count else {
+        throw TensorError(op: op, "axes \(axes) repeat an axis; list each axis once")
+    }
+    return normalized.filter { $0 < rank }.sorted()
 }
 
 /// The shape after reducing `axes` (kept as size 1 with `keepDims`).
@@ -19,19 +33,212 @@ func reducedShape(_ shape: [Int], axes: [Int], keepDims: Bool) -> [Int] {
     return result
 }
 
+/// Elements of the reduced extent summed by one work item of the row strategy. Fixed, so
+/// the order of additions depends only on the shape, never on the thread count.
+let reductionBlock = 16_384
+/// Reduced positions (rows) folded by one work item of the column strategy.
+let columnReductionBlock = 4_096
+/// Output columns one work item of the column strategy accumulates at once.
+let columnChunk = 256
+
+/// How a reduction reads its input: the kept axes in output order and the reduced axes in
+/// memory order (largest stride first), each with size-1 axes dropped and mergeable axes
+/// merged.
+struct ReductionLayout {
+    var keptSizes: [Int] = [], keptStrides: [Int] = []
+    var reducedSizes: [Int] = [], reducedStrides: [Int] = []
+    /// Number of outputs and number of elements folded into each.
+    let outputs: Int, extent: Int
+
+    init(shape: [Int], strides: [Int], axes: [Int]) {
+        var kept: [(Int, Int)] = [], reduced: [(Int, Int)] = []
+        for axis in shape.indices where shape[axis] != 1 {
+            if axes.contains(axis) { reduced.append((shape[axis], strides[axis])) } else { kept.append((shape[axis], strides[axis])) }
+        }
+        // Reading the reduced elements in memory order is fastest; any fixed order is deterministic.
+        reduced = reduced.enumerated().sorted { a, b in
+            a.element.1 != b.element.1 ? a.element.1 > b.element.1 : a.offset < b.offset
+        }.map(\.element)
+        func merged(_ axes: [(Int, Int)]) -> ([Int], [Int]) {
+            var sizes: [Int] = [], strides: [Int] = []
+            for (size, stride) in axes {
+                if let last = sizes.indices.last, strides[last] == stride * size {
+                    sizes[last] *= size
+                    strides[last] = stride
+                } else {
+                    sizes.append(size)
+                    strides.append(stride)
+                }
+            }
+            return (sizes, strides)
+        }
+        (keptSizes, keptStrides) = merged(kept)
+        (reducedSizes, reducedStrides) = merged(reduced)
+        outputs = keptSizes.reduce(1, *)
+        extent = reducedSizes.reduce(1, *)
+    }
+
+    /// Input offset of output `index` (row-major over the kept axes).
+    @inline(__always)
+    func keptOffset(_ index: Int) -> Int {
+        var remainder = index, offset = 0
+        for axis in stride(from: keptSizes.count - 1, through: 0, by: -1) {
+            offset += (remainder % keptSizes[axis]) * keptStrides[axis]
+            remainder /= keptSizes[axis]
+        }
+        return offset
+    }
+
+    /// The walk over the reduced elements (offsets relative to an output's base).
+    var reducedPlan: StridedPlan {
+        StridedPlan(shape: reducedSizes.isEmpty ? [1] : reducedSizes,
+                    operandStrides: [reducedStrides.isEmpty ? [0] : reducedStrides])
+    }
+}
+
+/// Folds `map(x)` over the reduced axes of `input` with `combine` (associative, starting
+/// from `identity`) into `output`, a contiguous buffer of `layout.outputs` elements.
+///
+/// Work is split into fixed blocks of the reduced extent and partial results are combined
+/// in block order, so the result is bitwise identical for any thread count. When the
+/// reduced elements are strided but the outputs are contiguous in memory (a reduction over
+/// a leading axis), rows are accumulated into a vector of outputs instead (vectorizes).
+@inline(__always)
+func reduceInto<T, U>(_ input: UnsafePointer<T>, layout: ReductionLayout, output: UnsafeMutablePointer<U>,
+                      identity: U, map: (T) -> U, combine: (U, U) -> U) {
+    let m = layout.outputs, n = layout.extent
+    guard m > 0 else { return }
+    guard n > 0 else {
+        output.initialize(repeating: identity, count: m)
+        return
+    }
+    let plan = layout.reducedPlan
+    let innerStride = plan.innerStrides[0]
+    let keptInnerStride = layout.keptStrides.last ?? 0
+    let useColumns = m > 1 && keptInnerStride == 1 && innerStride != 1
+
+    if useColumns {
+        let width = layout.keptSizes.last!
+        let outerCount = m / width
+        let chunks = (width + columnChunk - 1) / columnChunk
+        let blocks = (n + columnReductionBlock - 1) / columnReductionBlock
+        // partial[b] holds block b's fold of every output; combined in block order below.
+        let partial = blocks == 1 ? output : UnsafeMutablePointer<U>.allocate(capacity: m * blocks)
+        defer { if blocks > 1 { partial.deallocate() } }
+        let items = outerCount * chunks * blocks
+        let perItem = min(n, columnReductionBlock) * min(width, columnChunk)
+        ThreadPool.shared.parallelFor(items, grain: max(1, ThreadPool.minParallelElements / perItem)) { range in
+            for item in range {
+                let block = item % blocks, chunk = (item / blocks) % chunks, outer = item / (blocks * chunks)
+                let c0 = chunk * columnChunk, w = min(columnChunk, width - c0)
+                let outIndex = outer * width + c0
+                let base = input + layout.keptOffset(outIndex)
+                let acc = partial + block * m + outIndex
+                acc.initialize(repeating: identity, count: w)
+                let r0 = block * columnReductionBlock
+                plan.forEachSegment(r0..<min(r0 + columnReductionBlock, n)) { offsets, count in
+                    for t in 0..<count {
+                        let row = base + offsets[0] + t * innerStride
+                        for j in 0..<w { acc[j] = combine(acc[j], map(row[j])) }
+                    }
+                }
+            }
+        }
+        if blocks > 1 {
+            ThreadPool.shared.parallelFor(m, grain: max(1, ThreadPool.minParallelElements / blocks)) { range in
+                for o in range {
+                    var total = partial[o]
+                    for b in 1..<blocks { total = combine(total, partial[b * m + o]) }
+                    (output + o).initialize(to: total)
+                }
+            }
+        }
+        return
+    }
+
+    let blocks = (n + reductionBlock - 1) / reductionBlock
+    let partial = blocks == 1 ? output : UnsafeMutablePointer<U>.allocate(capacity: m * blocks)
+    defer { if blocks > 1 { partial.deallocate() } }
+    let perItem = min(n, reductionBlock)
+    ThreadPool.shared.parallelFor(m * blocks, grain: max(1, ThreadPool.minParallelElements / perItem)) { range in
+        for item in range {
+            let o = item / blocks, block = item % blocks
+            let base = input + layout.keptOffset(o)
+            var acc = identity
+            let e0 = block * reductionBlock
+            plan.forEachSegment(e0..<min(e0 + reductionBlock, n)) { offsets, count in
+                acc = combine(acc, blockedFold(base + offsets[0], stride: innerStride, count: count,
+                                               identity: identity, map: map, combine: combine))
+            }
+            (partial + item).initialize(to: acc)
+        }
+    }
+    if blocks > 1 {
+        for o in 0..<m {
+            // Fold the block partials of output o with eight accumulators, in a fixed order.
+            let total = blockedFold(UnsafePointer(partial + o * blocks), stride: 1, count: blocks,
+                                    identity: identity, map: { $0 }, combine: combine)
+            (output + o).initialize(to: total)
+        }
+    }
+}
+
+/// Folds `count` elements with eight independent accumulators (vectorizable, and more
+/// accurate than one running sum), combined in a fixed order.
+@inline(__always)
+func blockedFold<T, U>(_ x: UnsafePointer<T>, stride: Int, count: Int, identity: U,
+                       map: (T) -> U, combine: (U, U) -> U) -> U {
+    var a0 = identity, a1 = identity, a2 = identity, a3 = identity
+    var a4 = identity, a5 = identity, a6 = identity, a7 = identity
+    var i = 0
+    if stride == 1 {
+        while i + 8 <= count {
+            a0 = combine(a0, map(x[i])); a1 = combine(a1, map(x[i + 1]))
+            a2 = combine(a2, map(x[i + 2])); a3 = combine(a3, map(x[i + 3]))
+            a4 = combine(a4, map(x[i + 4])); a5 = combine(a5, map(x[i + 5]))
+            a6 = combine(a6, map(x[i + 6])); a7 = combine(a7, map(x[i + 7]))
+            i += 8
+        }
+    }
+    var tail = identity
+    while i < count { tail = combine(tail, map(x[i * stride])); i += 1 }
+    return combine(combine(combine(combine(a0, a4), combine(a1, a5)), combine(combine(a2, a6), combine(a3, a7))), tail)
+}
+
+/// Sum of `count` elements (the fold with `+`), kept for kernels that sum a run.
+@inline(__always)
+func blockedSum<T: AdditiveArithmetic>(_ x: UnsafePointer<T>, stride: Int, count: Int) -> T {
+    blockedFold(x, stride: stride, count: count, identity: T.zero, map: { $0 }, combine: +)
+}
+
 extension Tensor {
+    /// Runs `reduceInto` over `axes` of this tensor, giving a new tensor of `dtype`.
+    @inline(__always)
+    func reduced<T, U>(axes: [Int], keepDims: Bool, _: T.Type, to dtype: DType, identity: U,
+                       map: (T) -> U, combine: (U, U) -> U) -> Tensor {
+        precondition(MemoryLayout<U>.size == dtype.byteSize && MemoryLayout<T>.size == self.dtype.byteSize,
+                     "Fathom internal error: reduction element types \(T.self) -> \(U.self) do not match \(self.dtype) -> \(dtype)")
+        let out = Tensor(uninitializedShape: reducedShape(shape, axes: axes, keepDims: keepDims), dtype: dtype)
+        let layout = ReductionLayout(shape: shape, strides: strides, axes: axes)
+        reduceInto(UnsafePointer(pointer(as: T.self)), layout: layout, output: out.pointer(as: U.self),
+                   identity: identity, map: map, combine: combine)
+        return out
+    }
+
     /// The sum over `axes` (all axes when nil), keeping them as size 1 with `keepDims`.
+    /// Bool tensors sum as int64.
     ///
-    /// The order of additions depends only on the shape, never on the thread count, so
-    /// the result is bitwise reproducible.
+    /// Runs in parallel; the order of additions depends only on the shape and layout,
+    /// never on the thread count, so the result is bitwise reproducible.
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = reductionAxes(axes, rank: rank, op: "sum")
         let out: Tensor
         switch dtype {
-        case .float32: out = sumKernel(Float.self, axes: axes, keepDims: keepDims)
-        case .float64: out = sumKernel(Double.self, axes: axes, keepDims: keepDims)
-        case .int64: out = sumKernel(Int64.self, axes: axes, keepDims: keepDims)
-        case .bool: return to(.int64).sum(axes: axes, keepDims: keepDims)
+        case .float32: out = reduced(axes: axes, keepDims: keepDims, Float.self, to: .float32, identity: 0, map: { $0 }, combine: +)
+        case .float64: out = reduced(axes: axes, keepDims: keepDims, Double.self, to: .float64, identity: 0, map: { $0 }, combine: +)
+        case .int64: out = reduced(axes: axes, keepDims: keepDims, Int64.self, to: .int64, identity: 0, map: { $0 }, combine: &+)
+        case .bool: return reduced(axes: axes, keepDims: keepDims, Bool.self, to: .int64, identity: Int64(0),
+                                   map: { $0 ? 1 : 0 }, combine: &+)
         }
         if needsGrad(self) {
             let keptShape = reducedShape(shape, axes: axes, keepDims: true), inputShape = shape
@@ -54,48 +261,8 @@ extension Tensor {
     /// The mean over one axis.
     public func mean(axis: Int, keepDims: Bool = false) -> Tensor { mean(axes: [axis], keepDims: keepDims) }
 
-    private func sumKernel<T: TensorScalar & AdditiveArithmetic>(_: T.Type, axes: [Int], keepDims: Bool) -> Tensor {
-        let out = Tensor(uninitializedShape: reducedShape(shape, axes: axes, keepDims: keepDims), dtype: dtype)
-        let po = out.pointer(as: T.self)
-        po.initialize(repeating: .zero, count: out.count)
-        // Iterate the input; the output is read with stride 0 along reduced axes.
-        var outStrides = [Int](repeating: 0, count: rank)
-        var running = 1
-        for axis in stride(from: rank - 1, through: 0, by: -1) where !axes.contains(axis) {
-            outStrides[axis] = running
-            running *= shape[axis]
-        }
-        let plan = StridedPlan(shape: shape, operandStrides: [outStrides, strides])
-        let pi = UnsafePointer(pointer(as: T.self))
-        let so = plan.innerStrides[0], si = plan.innerStrides[1]
-        plan.forEachSegment(0..<count) { offsets, n in
-            let o = po + offsets[0], x = pi + offsets[1]
-            if so == 0 {
-                o[0] += blockedSum(x, stride: si, count: n)
-            } else if si == 1 {
-                for i in 0..<n { o[i] += x[i] }
-            } else {
-                for i in 0..<n { o[i * so] += x[i * si] }
-            }
-        }
-        return out
+    /// `g` (the gradient of a reduction's output) broadcast back over the reduced axes.
+    func expandedGradient(_ g: Tensor, axes: [Int], inputShape: [Int]) -> Tensor {
+        g.reshaped(reducedShape(inputShape, axes: axes, keepDims: true)).expanded(to: inputShape)
     }
-}
-
-/// Sum of `count` elements with eight independent accumulators (vectorizable, and more
-/// accurate than one running sum), combined in a fixed order.
-@inline(__always)
-func blockedSum<T: AdditiveArithmetic>(_ x: UnsafePointer<T>, stride: Int, count: Int) -> T {
-    var acc = (T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero, T.zero)
-    var i = 0
-    if stride == 1 {
-        while i + 8 <= count {
-            acc.0 += x[i]; acc.1 += x[i + 1]; acc.2 += x[i + 2]; acc.3 += x[i + 3]
-            acc.4 += x[i + 4]; acc.5 += x[i + 5]; acc.6 += x[i + 6]; acc.7 += x[i + 7]
-            i += 8
-        }
-    }
-    var tail = T.zero
-    while i < count { tail += x[i * stride]; i += 1 }
-    return ((acc.0 + acc.4) + (acc.1 + acc.5)) + ((acc.2 + acc.6) + (acc.3 + acc.7)) + tail
 }
