@@ -36,7 +36,7 @@ extension Tensor {
         for i in 0..<differences.count {
             let d = p[i]
             if d.isNaN { return .nan }
-            result = max(result, d)
+            result = Swift.max(result, d)
         }
         return result
     }

@@ -69,7 +69,7 @@ extension Tensor {
             fatalError(TensorError(op: "split", "piece size \(size) must be positive (splitting shape \(describe(shape)) along axis \(axis))").description)
         }
         let total = shape[a]
-        let sizes = total == 0 ? [0] : stride(from: 0, to: total, by: size).map { min(size, total - $0) }
+        let sizes = total == 0 ? [0] : stride(from: 0, to: total, by: size).map { Swift.min(size, total - $0) }
         return split(sizes, axis: axis)
     }
 
@@ -94,7 +94,7 @@ extension Tensor {
             fatalError(TensorError(op: "chunk", "the number of chunks \(n) must be positive (shape \(describe(shape)))").description)
         }
         let size = shape[a]
-        return split(max(1, (size + n - 1) / n), axis: a)
+        return split(Swift.max(1, (size + n - 1) / n), axis: a)
     }
 
     /// The slices along `axis`, each with that axis removed, like `torch.unbind`.

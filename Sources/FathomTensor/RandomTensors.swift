@@ -131,7 +131,7 @@ extension Tensor {
         let sign: Double = mirrored ? -1 : 1
         @inline(__always) func sample(_ u: Double) -> Double {
             let z = normalQuantile(lowP + (highP - lowP) * u)
-            return min(max(mean + std * sign * z, a), b)
+            return Swift.min(Swift.max(mean + std * sign * z, a), b)
         }
         let (key, base) = (generator ?? .default).reserve(elements: n, perGroup: 16)
         switch dtype {

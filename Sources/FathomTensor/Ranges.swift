@@ -48,7 +48,7 @@ extension Tensor {
         let out = Tensor.zeros([n, columns], dtype: dtype)
         func set<T: TensorScalar>(_ one: T) {
             let p = out.pointer(as: T.self)
-            for i in 0..<min(n, columns) { p[i * columns + i] = one }
+            for i in 0..<Swift.min(n, columns) { p[i * columns + i] = one }
         }
         switch dtype {
         case .float32: set(Float(1))
@@ -71,7 +71,7 @@ extension Tensor {
         guard size <= Double(Int32.max) * 64 else {
             throw TensorError(op: "arange", "start \(start), end \(end), step \(step) would give \(size) elements; that is too many")
         }
-        return max(0, Int(size))
+        return Swift.max(0, Int(size))
     }
 
     /// Validates linspace arguments.

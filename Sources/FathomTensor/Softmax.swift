@@ -4,10 +4,15 @@
 import RealModule
 
 /// The one place the softmax family exponentiates: `values[i] = exp(values[i])`.
-/// Swap in the vectorized float32 exp (VectorMath) here once it lands.
 @inline(__always)
 func exponentiateInPlace<T: FloatScalar>(_ values: UnsafeMutablePointer<T>, count: Int) {
-    for i in 0..<count { values[i] = T.exp(values[i]) }
+    if T.self == Float.self {
+        // The vectorized float32 exp (VectorMath) is ~8x faster than libm per element.
+        let p = UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self)
+        VectorMath.exp(p, 1, p, count)
+    } else {
+        for i in 0..<count { values[i] = T.exp(values[i]) }
+    }
 }
 
 extension Tensor {
