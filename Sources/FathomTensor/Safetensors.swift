@@ -181,7 +181,7 @@ public struct SafetensorsError: Error, CustomStringConvertible {
     public let file: String?
     public let message: String
 
-    init(file: String?, _ message: String) {
+    public init(file: String?, _ message: String) {
         self.file = file
         self.message = message
     }
