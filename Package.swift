@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "FathomTensor", targets: ["FathomTensor"]),
         .library(name: "FathomNN", targets: ["FathomNN"]),
         .library(name: "FathomData", targets: ["FathomData"]),
+        .library(name: "FathomVision", targets: ["FathomVision"]),
         .executable(name: "fathom", targets: ["fathom"]),
         .executable(name: "fathom-bench", targets: ["fathom-bench"]),
     ],
@@ -33,7 +34,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "FathomNN", dependencies: ["FathomTensor"]),
         .target(name: "FathomData", dependencies: ["FathomTensor", "CZlib"]),
-        .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN", "FathomData"]),
+        .target(name: "FathomVision", dependencies: ["FathomTensor", "FathomNN"]),
+        .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN", "FathomData", "FathomVision"]),
         .executableTarget(
             name: "fathom",
             dependencies: [
@@ -58,6 +60,7 @@ let package = Package(
         ),
         .testTarget(name: "FathomNNTests", dependencies: ["FathomNN", "FathomTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FathomDataTests", dependencies: ["FathomData"]),
+        .testTarget(name: "FathomVisionTests", dependencies: ["FathomVision", "FathomTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,3 +2,4 @@
 @_exported import FathomTensor
 @_exported import FathomNN
 @_exported import FathomData
+@_exported import FathomVision

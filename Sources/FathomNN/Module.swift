@@ -16,7 +16,7 @@ open class Module {
     // MARK: discovery
 
     /// Direct children with their property names (array elements are `name.index`).
-    public func namedChildren() -> [(name: String, module: Module)] {
+    open func namedChildren() -> [(name: String, module: Module)] {
         var result: [(String, Module)] = []
         visitProperties { name, value in
             if let module = value as? Module {
