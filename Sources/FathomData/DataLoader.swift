@@ -44,9 +44,9 @@ public struct DataLoader<Data: Dataset> {
         return indices
     }
 
-    /// The batches of `epoch`, in order.
-    public func epoch(_ epoch: Int) -> EpochSequence {
-        EpochSequence(loader: self, dataset: dataset.forEpoch(epoch), order: order(epoch: epoch))
+    /// The batches of `epoch`, in order, starting at batch `position` (to resume mid-epoch).
+    public func epoch(_ epoch: Int, from position: Int = 0) -> EpochSequence {
+        EpochSequence(loader: self, dataset: dataset.forEpoch(epoch), order: order(epoch: epoch), start: position)
     }
 
     /// One epoch's batches. Each batch is produced when the iterator reaches it.
@@ -54,6 +54,7 @@ public struct DataLoader<Data: Dataset> {
         let loader: DataLoader
         let dataset: Data
         let order: [Int]
+        let start: Int
 
         /// The batch at `position` of this epoch.
         func batch(_ position: Int) -> Batch {
@@ -64,8 +65,9 @@ public struct DataLoader<Data: Dataset> {
 
         public func makeIterator() -> AnyIterator<Batch> {
             let count = loader.batchCount
+            let first = start
             if loader.prefetch == 0 {
-                var next = 0
+                var next = first
                 return AnyIterator {
                     guard next < count else { return nil }
                     defer { next += 1 }
@@ -76,12 +78,12 @@ public struct DataLoader<Data: Dataset> {
             // Datasets only read immutable state in batch(at:), so producing on another thread is safe.
             let sequence = UncheckedSendable(value: self)
             let producer = Thread {
-                for position in 0..<count {
+                for position in first..<Swift.max(first, count) {
                     guard queue.push(UncheckedSendable(value: sequence.value.batch(position))) else { return }
                 }
             }
             producer.start()
-            return AnyIterator(PrefetchingIterator(queue: queue, count: count))
+            return AnyIterator(PrefetchingIterator(queue: queue, count: Swift.max(0, count - first)))
         }
     }
 }

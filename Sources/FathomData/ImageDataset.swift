@@ -22,6 +22,13 @@ public struct ImageDataset: Dataset {
 
     public var count: Int { labels.count }
 
+    /// The first `n` examples (all of them if there are fewer).
+    public func prefix(_ n: Int) -> ImageDataset {
+        let kept = Swift.min(n, count), size = imageShape.reduce(1, *)
+        return ImageDataset(pixels: Array(pixels[0..<(kept * size)]), labels: Array(labels[0..<kept]),
+                            imageShape: imageShape, classCount: classCount)
+    }
+
     public func batch(at indices: [Int]) -> Batch {
         let size = imageShape.reduce(1, *)
         var values = [Float](repeating: 0, count: indices.count * size)
