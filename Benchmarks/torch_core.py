@@ -59,6 +59,19 @@ def measure(work, repeats, repeat_seconds=0.05, warmup=0.1):
     return [r[0] for r in kept], other, len(runs) - len(kept)
 
 
+def wait_for_quiet(limit):
+    """Like fathom-bench --quiet-wait: wait until others use under 10% of the CPU."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        sys0, own0 = system_busy_seconds(), own_cpu_seconds()
+        time.sleep(0.2)
+        if sys0 is None:
+            return
+        other = (system_busy_seconds() - sys0) - (own_cpu_seconds() - own0)
+        if other <= 0.1 * 0.2 * os.cpu_count():
+            return
+
+
 def workloads():
     g = torch.Generator().manual_seed(0)
 
@@ -111,6 +124,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--filter", default=None)
+    parser.add_argument("--quiet-wait", type=float, default=0.0,
+                        help="before each figure, wait up to this many seconds for a quiet machine")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     result, spread = {}, {}
@@ -121,6 +136,8 @@ def main():
         if work is None:
             result[key] = None
             continue
+        if args.quiet_wait > 0:
+            wait_for_quiet(args.quiet_wait)
         times, other, dropped = measure(work, args.repeats)
         result[key] = round(value(statistics.median(times)), 4)
         a, b = value(min(times)), value(max(times))

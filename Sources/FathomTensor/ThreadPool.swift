@@ -82,7 +82,8 @@ public final class ThreadPool: @unchecked Sendable {
     // MARK: configuration
 
     /// Threads that run a parallel job, the calling thread included (at least 1).
-    /// Setting it waits for a running job to finish; OpenBLAS follows the same count.
+    /// Setting it waits for a running job to finish (so never set it from inside a
+    /// `parallelFor` body); OpenBLAS follows the same count.
     public var threadCount: Int {
         get { activeWorkers.load(ordering: .relaxed) + 1 }
         set { setThreadCount(newValue) }
@@ -228,6 +229,8 @@ public final class ThreadPool: @unchecked Sendable {
             }
             let generation = waitForJob(after: seenGeneration)
             seenGeneration = generation
+            // The pool may have shrunk while this worker was parked: sit this job out.
+            if index >= activeWorkers.load(ordering: .acquiring) { continue }
             var done = 0
             while let c = claimChunk(generation: generation) {
                 // Claiming succeeded, so the job's fields are this job's and stay valid until
