@@ -22,12 +22,12 @@ extension Tensor {
     /// max(x, 0). NaN stays NaN. The gradient is 1 where the output is positive and 0
     /// elsewhere, 0 at 0 as in PyTorch. Integer tensors stay integer.
     public func relu() -> Tensor {
-        if dtype == .int64 { return mapUnary(self, Int64.self, to: .int64, Int64.self) { $0 < 0 ? 0 : $0 } }
+        if dtype == .int64 { return mapUnary(self, Rectify<Int64>.self, to: .int64) }
         let x = floatingPoint()
         let out: Tensor
         switch x.dtype {
-        case .float32: out = mapUnary(x, Float.self, to: .float32, Float.self) { $0 < 0 ? 0 : $0 }
-        case .float64: out = mapUnary(x, Double.self, to: .float64, Double.self) { $0 < 0 ? 0 : $0 }
+        case .float32: out = mapUnary(x, Rectify<Float>.self, to: .float32)
+        case .float64: out = mapUnary(x, Rectify<Double>.self, to: .float64)
         default: unsupportedDType(x.dtype, op: "relu")
         }
         if needsGrad(x) {

@@ -8,18 +8,10 @@ extension Tensor {
         return (a.to(common), b.to(common))
     }
 
-    /// Elementwise arithmetic on the common dtype (bool counts as int64).
-    fileprivate static func arithmetic(_ a: Tensor, _ b: Tensor, op: String,
-                                       _ f32: (Float, Float) -> Float, _ f64: (Double, Double) -> Double,
-                                       _ i64: (Int64, Int64) -> Int64) -> Tensor {
-        var (a, b) = promoted(a, b)
-        if a.dtype == .bool { (a, b) = (a.to(.int64), b.to(.int64)) }
-        switch a.dtype {
-        case .float32: return mapBinary(a, b, op: op, Float.self, to: .float32, Float.self, f32)
-        case .float64: return mapBinary(a, b, op: op, Double.self, to: .float64, Double.self, f64)
-        case .int64: return mapBinary(a, b, op: op, Int64.self, to: .int64, Int64.self, i64)
-        case .bool: preconditionFailure("converted above")
-        }
+    /// Both operands in their common arithmetic dtype (bool counts as int64).
+    fileprivate static func arithmeticOperands(_ a: Tensor, _ b: Tensor) -> (Tensor, Tensor) {
+        let (a, b) = promoted(a, b)
+        return a.dtype == .bool ? (a.to(.int64), b.to(.int64)) : (a, b)
     }
 
     /// A 0-d tensor of `value` with this tensor's dtype (float if this is int and `value` is not whole).
@@ -29,7 +21,13 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let out = arithmetic(a, b, op: "add", { $0 + $1 }, { $0 + $1 }, { $0 &+ $1 })
+        let (x, y) = arithmeticOperands(a, b)
+        let out: Tensor
+        switch x.dtype {
+        case .float32: out = mapBinary(x, y, op: "add", Add<Float>.self, to: .float32)
+        case .float64: out = mapBinary(x, y, op: "add", Add<Double>.self, to: .float64)
+        default: out = mapBinary(x, y, op: "add", WrappingAdd<Int64>.self, to: .int64)
+        }
         if needsGrad(a, b) {
             out.recorded("add", [a, b]) { g, _ in [g.sumToShape(a.shape), g.sumToShape(b.shape)] }
         }
@@ -37,7 +35,13 @@ extension Tensor {
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let out = arithmetic(a, b, op: "sub", { $0 - $1 }, { $0 - $1 }, { $0 &- $1 })
+        let (x, y) = arithmeticOperands(a, b)
+        let out: Tensor
+        switch x.dtype {
+        case .float32: out = mapBinary(x, y, op: "sub", Subtract<Float>.self, to: .float32)
+        case .float64: out = mapBinary(x, y, op: "sub", Subtract<Double>.self, to: .float64)
+        default: out = mapBinary(x, y, op: "sub", WrappingSubtract<Int64>.self, to: .int64)
+        }
         if needsGrad(a, b) {
             out.recorded("sub", [a, b]) { g, _ in [g.sumToShape(a.shape), (-g).sumToShape(b.shape)] }
         }
@@ -45,7 +49,13 @@ extension Tensor {
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let out = arithmetic(a, b, op: "mul", { $0 * $1 }, { $0 * $1 }, { $0 &* $1 })
+        let (x, y) = arithmeticOperands(a, b)
+        let out: Tensor
+        switch x.dtype {
+        case .float32: out = mapBinary(x, y, op: "mul", Multiply<Float>.self, to: .float32)
+        case .float64: out = mapBinary(x, y, op: "mul", Multiply<Double>.self, to: .float64)
+        default: out = mapBinary(x, y, op: "mul", WrappingMultiply<Int64>.self, to: .int64)
+        }
         if needsGrad(a, b) {
             out.recorded("mul", [a, b]) { g, _ in
                 [a.requiresGrad ? (g * b).sumToShape(a.shape) : nil,
@@ -58,7 +68,9 @@ extension Tensor {
     /// True division: integer operands give float32, as in PyTorch.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let (fa, fb) = (a.dtype.isFloatingPoint || b.dtype.isFloatingPoint) ? (a, b) : (a.to(.float32), b.to(.float32))
-        let out = arithmetic(fa, fb, op: "div", { $0 / $1 }, { $0 / $1 }, { $0 / $1 })
+        let (x, y) = arithmeticOperands(fa, fb)
+        let out = x.dtype == .float32 ? mapBinary(x, y, op: "div", Divide<Float>.self, to: .float32)
+                                      : mapBinary(x, y, op: "div", Divide<Double>.self, to: .float64)
         if needsGrad(a, b) {
             out.recorded("div", [a, b]) { g, _ in
                 [a.requiresGrad ? (g / b).sumToShape(a.shape) : nil,
@@ -71,9 +83,9 @@ extension Tensor {
     public static prefix func - (x: Tensor) -> Tensor {
         let out: Tensor
         switch x.dtype {
-        case .float32: out = mapUnary(x, Float.self, to: .float32, Float.self) { -$0 }
-        case .float64: out = mapUnary(x, Double.self, to: .float64, Double.self) { -$0 }
-        case .int64: out = mapUnary(x, Int64.self, to: .int64, Int64.self) { 0 &- $0 }
+        case .float32: out = mapUnary(x, Negate<Float>.self, to: .float32)
+        case .float64: out = mapUnary(x, Negate<Double>.self, to: .float64)
+        case .int64: out = mapUnary(x, WrappingNegate<Int64>.self, to: .int64)
         case .bool: unsupportedDType(x.dtype, op: "neg", expected: "numeric")
         }
         if needsGrad(x) { out.recorded("neg", [x]) { g, _ in [-g] } }

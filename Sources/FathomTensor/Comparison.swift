@@ -32,12 +32,12 @@ private func compare(_ a: Tensor, _ b: Tensor, _ relation: Relation) -> Tensor {
     let op = relation.name
     func kernel<T: TensorScalar & Comparable>(_: T.Type) -> Tensor {
         switch relation {
-        case .eq: mapBinary(a, b, op: op, T.self, to: .bool, Bool.self) { $0 == $1 }
-        case .ne: mapBinary(a, b, op: op, T.self, to: .bool, Bool.self) { $0 != $1 }
-        case .lt: mapBinary(a, b, op: op, T.self, to: .bool, Bool.self) { $0 < $1 }
-        case .le: mapBinary(a, b, op: op, T.self, to: .bool, Bool.self) { $0 <= $1 }
-        case .gt: mapBinary(a, b, op: op, T.self, to: .bool, Bool.self) { $0 > $1 }
-        case .ge: mapBinary(a, b, op: op, T.self, to: .bool, Bool.self) { $0 >= $1 }
+        case .eq: mapBinary(a, b, op: op, Equal<T>.self, to: .bool)
+        case .ne: mapBinary(a, b, op: op, NotEqual<T>.self, to: .bool)
+        case .lt: mapBinary(a, b, op: op, Less<T>.self, to: .bool)
+        case .le: mapBinary(a, b, op: op, LessOrEqual<T>.self, to: .bool)
+        case .gt: mapBinary(a, b, op: op, Greater<T>.self, to: .bool)
+        case .ge: mapBinary(a, b, op: op, GreaterOrEqual<T>.self, to: .bool)
         }
     }
     switch a.dtype {
@@ -256,8 +256,8 @@ private func extremum(_ a: Tensor, _ b: Tensor, takeMax: Bool) -> Tensor {
     // NaN propagates from either side (`v != v` is false for integers).
     func kernel<T: TensorScalar & Comparable>(_: T.Type) -> Tensor {
         takeMax
-            ? mapBinary(x, y, op: op, T.self, to: T.dtype, T.self) { ($0 >= $1 || $0 != $0) ? $0 : $1 }
-            : mapBinary(x, y, op: op, T.self, to: T.dtype, T.self) { ($0 <= $1 || $0 != $0) ? $0 : $1 }
+            ? mapBinary(x, y, op: op, Maximum<T>.self, to: T.dtype)
+            : mapBinary(x, y, op: op, Minimum<T>.self, to: T.dtype)
     }
     let out: Tensor
     switch x.dtype {

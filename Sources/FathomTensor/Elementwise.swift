@@ -47,6 +47,18 @@ func mapUnary<T, U>(_ x: Tensor, _: T.Type, to dtype: DType, _: U.Type, _ f: (T)
     }
 }
 
+/// Applies the function type `F` to every element of `x`: the fast form of `mapUnary`.
+@inline(__always)
+func mapUnary<F: UnaryFunction>(_ x: Tensor, _: F.Type, to dtype: DType) -> Tensor {
+    mapRuns(x, F.Input.self, to: dtype, F.Output.self) { input, stride, output, n in
+        if stride == 1 {
+            for i in 0..<n { output[i] = F.apply(input[i]) }
+        } else {
+            for i in 0..<n { output[i] = F.apply(input[i * stride]) }
+        }
+    }
+}
+
 /// Applies `f` to the broadcast pairs of `a` and `b` (both of element type `T`), giving a
 /// new contiguous tensor of `dtype`. Stops with the op's name if the shapes do not broadcast.
 @inline(__always)
@@ -77,6 +89,42 @@ func mapBinary<T, U>(_ a: Tensor, _ b: Tensor, op: String, _: T.Type, to dtype: 
             for i in 0..<n { o[i] = f(xv, y[i]) }
         } else {
             for i in 0..<n { o[i] = f(x[i * sa], y[i * sb]) }
+        }
+    }
+    return out
+}
+
+/// Applies the function type `F` to the broadcast pairs of `a` and `b`, giving a new
+/// contiguous tensor of `dtype`: the fast form of `mapBinary`, with `F.apply` inlined.
+@inline(__always)
+func mapBinary<F: BinaryFunction>(_ a: Tensor, _ b: Tensor, op: String, _: F.Type, to dtype: DType) -> Tensor {
+    typealias T = F.Input
+    typealias U = F.Output
+    let shape = a.shape == b.shape ? a.shape
+        : orStop { () throws(TensorError) in try broadcastShapes(a.shape, b.shape, op: op) }
+    let out = Tensor(uninitializedShape: shape, dtype: dtype)
+    let pa = UnsafePointer(a.pointer(as: T.self)), pb = UnsafePointer(b.pointer(as: T.self))
+    let po = out.pointer(as: U.self)
+    if a.shape == b.shape && a.isContiguous && b.isContiguous {
+        ThreadPool.shared.parallelFor(out.count, grain: ThreadPool.minParallelElements) { range in
+            for i in range { po[i] = F.apply(pa[i], pb[i]) }
+        }
+        return out
+    }
+    let plan = StridedPlan(shape: shape, operandStrides: [out.strides, a.broadcastStrides(to: shape), b.broadcastStrides(to: shape)])
+    let sa = plan.innerStrides[1], sb = plan.innerStrides[2]
+    plan.parallelSegments { offsets, n in
+        let o = po + offsets[0], x = pa + offsets[1], y = pb + offsets[2]
+        if sa == 1 && sb == 1 {
+            for i in 0..<n { o[i] = F.apply(x[i], y[i]) }
+        } else if sa == 1 && sb == 0 {
+            let yv = y[0]
+            for i in 0..<n { o[i] = F.apply(x[i], yv) }
+        } else if sa == 0 && sb == 1 {
+            let xv = x[0]
+            for i in 0..<n { o[i] = F.apply(xv, y[i]) }
+        } else {
+            for i in 0..<n { o[i] = F.apply(x[i * sa], y[i * sb]) }
         }
     }
     return out
