@@ -35,10 +35,10 @@ public final class GRU: RecurrentBase {
     // b_hn sits inside r ⊙ (…), so b_hh cannot join the input projection.
     override var foldsHiddenBias: Bool { false }
 
-    override func cell(_ projected: Tensor, _ state: [Tensor], _ w: RecurrentWeights) -> [Tensor] {
+    override func cell(_ projected: Tensor, _ state: [Tensor], hiddenT: Tensor, hiddenBias: Tensor?) -> [Tensor] {
         let h = state[0], size = hiddenSize
-        var hidden = h.matmul(w.hiddenHidden.transposed())
-        if let b = w.hiddenBias { hidden = hidden + b }
+        var hidden = h.matmul(hiddenT)
+        if let b = hiddenBias { hidden = hidden + b }
         let x = projected.split([2 * size, size], axis: 1)
         let hh = hidden.split([2 * size, size], axis: 1)
         let rz = (x[0] + hh[0]).sigmoid().chunk(2, axis: 1)

@@ -34,15 +34,10 @@ public final class LSTM: RecurrentBase {
 
     override var stateCount: Int { 2 }
 
-    override func cell(_ projected: Tensor, _ state: [Tensor], _ w: RecurrentWeights) -> [Tensor] {
-        lstmCell(projected, h: state[0], c: state[1], w)
+    override func cell(_ projected: Tensor, _ state: [Tensor], hiddenT: Tensor, hiddenBias: Tensor?) -> [Tensor] {
+        let gates = projected + state[0].matmul(hiddenT)
+        let parts = gates.chunk(4, axis: 1)
+        let c = parts[1].sigmoid() * state[1] + parts[0].sigmoid() * parts[2].tanh()
+        return [parts[3].sigmoid() * c.tanh(), c]
     }
-}
-
-/// One LSTM step given the input projection (biases included).
-func lstmCell(_ projected: Tensor, h: Tensor, c: Tensor, _ w: RecurrentWeights) -> [Tensor] {
-    let gates = projected + h.matmul(w.hiddenHidden.transposed())
-    let parts = gates.chunk(4, axis: 1)
-    let c2 = parts[1].sigmoid() * c + parts[0].sigmoid() * parts[2].tanh()
-    return [parts[3].sigmoid() * c2.tanh(), c2]
 }

@@ -37,8 +37,8 @@ public final class RNN: RecurrentBase {
         return (output, state[0])
     }
 
-    override func cell(_ projected: Tensor, _ state: [Tensor], _ w: RecurrentWeights) -> [Tensor] {
-        let pre = projected + state[0].matmul(w.hiddenHidden.transposed())
+    override func cell(_ projected: Tensor, _ state: [Tensor], hiddenT: Tensor, hiddenBias: Tensor?) -> [Tensor] {
+        let pre = projected + state[0].matmul(hiddenT)
         switch nonlinearity {
         case .tanh: return [pre.tanh()]
         case .relu: return [pre.relu()]

@@ -105,8 +105,9 @@ public class RecurrentBase: Module {
     var foldsHiddenBias: Bool { true }
 
     /// One time step: `projected` is `x·W_ihᵀ + b_ih` (plus `b_hh` when
-    /// `foldsHiddenBias`), `state` is `[h]` or `[h, c]`, each `[N, H]`.
-    func cell(_ projected: Tensor, _ state: [Tensor], _ w: RecurrentWeights) -> [Tensor] {
+    /// `foldsHiddenBias`), `state` is `[h]` or `[h, c]`, each `[N, H]`, `hiddenT` is
+    /// `W_hhᵀ` and `hiddenBias` is `b_hh` when it was not folded into `projected`.
+    func cell(_ projected: Tensor, _ state: [Tensor], hiddenT: Tensor, hiddenBias: Tensor?) -> [Tensor] {
         fatalError("Fathom.\(kind): the cell must be overridden")
     }
 
@@ -157,9 +158,13 @@ public class RecurrentBase: Module {
                 let w = weights[index]
                 var state = (0..<stateCount).map { k in initial.map { $0[k][index] } ?? zeros }
                 let projections = project(layerInput, w)
+                // One transposed view per sequence, so the per-step gradients of W_hhᵀ add
+                // up contiguously and are transposed back once.
+                let hiddenT = w.hiddenHidden.transposed()
+                let hiddenBias = foldsHiddenBias ? nil : w.hiddenBias
                 var stepOutputs = [Tensor?](repeating: nil, count: steps)
                 for t in (direction == 0 ? Array(0..<steps) : Array((0..<steps).reversed())) {
-                    state = cell(projections[t], state, w)
+                    state = cell(projections[t], state, hiddenT: hiddenT, hiddenBias: hiddenBias)
                     stepOutputs[t] = state[0]
                 }
                 outputs[direction] = stepOutputs.map { $0! }
