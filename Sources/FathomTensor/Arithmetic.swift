@@ -9,6 +9,7 @@ extension Tensor {
     }
 
     /// Elementwise arithmetic on the common dtype (bool counts as int64).
+    @inline(__always)
     fileprivate static func arithmetic(_ a: Tensor, _ b: Tensor, op: String,
                                        _ f32: (Float, Float) -> Float, _ f64: (Double, Double) -> Double,
                                        _ i64: (Int64, Int64) -> Int64) -> Tensor {
