@@ -31,12 +31,20 @@ open class Module {
     /// Every parameter of this module and its descendants, with dotted names, in
     /// declaration order (this module's own first, then each child's).
     public func namedParameters() -> [(name: String, tensor: Tensor)] {
-        collect { ($0 as? Parameter)?.wrappedValue ?? ($0 as? OptionalParameter)?.wrappedValue }
+        collect { $0.ownParameters() }
     }
 
     /// Every buffer of this module and its descendants, with dotted names.
     public func namedBuffers() -> [(name: String, tensor: Tensor)] {
-        collect { ($0 as? Buffer)?.wrappedValue }
+        collect { $0.reflected { ($0 as? Buffer)?.wrappedValue } }
+    }
+
+    /// This module's own parameters (not its children's), with their names: by default
+    /// the `@Parameter` and `@OptionalParameter` properties under their property names.
+    /// Override it where PyTorch's names are computed rather than declared (an LSTM's
+    /// `weight_ih_l0`, `weight_ih_l1`, …), returning the tensors themselves.
+    open func ownParameters() -> [(name: String, tensor: Tensor)] {
+        reflected { ($0 as? Parameter)?.wrappedValue ?? ($0 as? OptionalParameter)?.wrappedValue }
     }
 
     /// The parameters, in `namedParameters()` order (what an optimizer takes).
@@ -127,13 +135,20 @@ open class Module {
         }
     }
 
-    private func collect(_ extract: (Any) -> Tensor?) -> [(name: String, tensor: Tensor)] {
+    /// The stored properties that `extract` turns into tensors, by property name.
+    private func reflected(_ extract: (Any) -> Tensor?) -> [(name: String, tensor: Tensor)] {
         var result: [(String, Tensor)] = []
         visitProperties { name, value in
             if let tensor = extract(value) { result.append((name, tensor)) }
         }
+        return result
+    }
+
+    /// `own(module)` for this module and every descendant, with dotted names.
+    private func collect(_ own: (Module) -> [(name: String, tensor: Tensor)]) -> [(name: String, tensor: Tensor)] {
+        var result = own(self)
         for (name, child) in namedChildren() {
-            result += child.collect(extract).map { (join(name, $0.name), $0.tensor) }
+            result += child.collect(own).map { (join(name, $0.name), $0.tensor) }
         }
         return result
     }
