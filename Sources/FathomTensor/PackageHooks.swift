@@ -28,13 +28,8 @@ extension Tensor {
 /// True when an op reading `inputs` must be recorded (grad mode on and one requires grad).
 package func gradRecordingNeeded(_ inputs: [Tensor]) -> Bool { needsGrad(inputs) }
 
-/// `output[i] = exp(input[i])` for contiguous float32 buffers, vectorized (~8x libm).
-package func vectorizedExp(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
-    VectorMath.exp(input, 1, output, count)
-}
-
-/// Sum of `count` contiguous elements with eight interleaved accumulators (vectorizes;
-/// the order is fixed, so results do not depend on threads).
-package func interleavedSum<T: FloatScalar>(_ x: UnsafePointer<T>, count: Int) -> T {
-    blockedSum(x, stride: 1, count: count)
+/// `values[i] = exp(values[i])` for a contiguous float32 buffer, vectorized (~8x libm).
+/// In place on purpose: the loop then needs no aliasing checks to vectorize.
+package func vectorizedExpInPlace(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    exponentiateInPlace(values, count: count)
 }

@@ -88,7 +88,7 @@ struct CrossEntropyRows {
                         let yr = py + i * c
                         for k in 0..<c { scratch[k] = (keep * yr[k] + perClass) * ((shift - row[k]) + logSum) }
                         if let pw { for k in 0..<c { scratch[k] *= pw[k] } }
-                        pl[i] = interleavedSum(UnsafePointer(scratch), count: c)
+                        pl[i] = rowSum(UnsafePointer(scratch), count: c)
                         continue
                     }
                     let t = pt[i]
@@ -101,7 +101,7 @@ struct CrossEntropyRows {
                     if eps > 0 {
                         for k in 0..<c { scratch[k] = (shift - row[k]) + logSum }
                         if let pw { for k in 0..<c { scratch[k] *= pw[k] } }
-                        loss += perClass * interleavedSum(UnsafePointer(scratch), count: c)
+                        loss += perClass * rowSum(UnsafePointer(scratch), count: c)
                     }
                     pl[i] = loss
                 }
@@ -184,7 +184,7 @@ struct CrossEntropyRows {
         let po = gx.elementPointer(as: T.self)
         let keep = 1 - T(smoothing), perClass = T(smoothing) / T(c)
         var weightTotal = T(c)
-        if let pw { weightTotal = interleavedSum(pw, count: c) }
+        if let pw { weightTotal = rowSum(pw, count: c) }
         let ignore = ignoreIndex
         let labels = indices ?? []
         labels.withUnsafeBufferPointer { pt in
@@ -197,7 +197,7 @@ struct CrossEntropyRows {
                             // q_c = w_c·y'_c into o, a = Σ q, then o = s·(a·p − q) with p in place.
                             for k in 0..<c { o[k] = keep * yr[k] + perClass }
                             if let pw { for k in 0..<c { o[k] *= pw[k] } }
-                            let a = interleavedSum(UnsafePointer(o), count: c)
+                            let a = rowSum(UnsafePointer(o), count: c)
                             let sa = s * a
                             for k in 0..<c { o[k] = row[k] - z }
                             exponentiate(o, c)
@@ -246,7 +246,7 @@ func logSumExpParts<T: FloatScalar>(_ row: UnsafePointer<T>, _ n: Int, _ scratch
     if shift.isInfinite { shift = 0 }
     for k in 0..<n { scratch[k] = row[k] - shift }
     exponentiate(scratch, n)
-    return (shift, T.log(interleavedSum(UnsafePointer(scratch), count: n)))
+    return (shift, T.log(rowSum(UnsafePointer(scratch), count: n)))
 }
 
 /// `values[k] = exp(values[k])`, vectorized for float32.
@@ -254,8 +254,24 @@ func logSumExpParts<T: FloatScalar>(_ row: UnsafePointer<T>, _ n: Int, _ scratch
 func exponentiate<T: FloatScalar>(_ values: UnsafeMutablePointer<T>, _ n: Int) {
     if T.self == Float.self {
         let p = UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self)
-        vectorizedExp(UnsafePointer(p), p, count: n)
+        vectorizedExpInPlace(p, count: n)
     } else {
         for k in 0..<n { values[k] = T.exp(values[k]) }
     }
+}
+
+/// Sum of `n` contiguous elements with eight interleaved accumulators, so the loop
+/// vectorizes; the order is fixed, so results do not depend on threads. (Generic code in
+/// this module is specialized here; a generic hook from FathomTensor would not be.)
+@inline(__always)
+func rowSum<T: FloatScalar>(_ x: UnsafePointer<T>, count n: Int) -> T {
+    var a0 = T.zero, a1 = T.zero, a2 = T.zero, a3 = T.zero, a4 = T.zero, a5 = T.zero, a6 = T.zero, a7 = T.zero
+    var k = 0
+    while k + 8 <= n {
+        a0 += x[k]; a1 += x[k + 1]; a2 += x[k + 2]; a3 += x[k + 3]
+        a4 += x[k + 4]; a5 += x[k + 5]; a6 += x[k + 6]; a7 += x[k + 7]
+        k += 8
+    }
+    while k < n { a0 += x[k]; k += 1 }
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 }
