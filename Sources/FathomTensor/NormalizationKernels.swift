@@ -1,0 +1,276 @@
+// The fused kernels behind batchNorm, layerNorm and groupNorm (Normalization.swift).
+//
+// Statistics are sums in float64 of x − k, where the shift k is the first element of the
+// group being normalized: the variance (Σd² − (Σd)²/M)/M then loses nothing to
+// cancellation even when the mean is far from zero, in one pass over the data. Every
+// group is summed by one thread in a fixed order, so results do not depend on the number
+// of threads. Layouts: a contiguous input is seen as `planes` runs of `size` elements (an
+// image channel of one sample for batch norm, a row for layer norm); a per-plane
+// coefficient is looked up as `plane % coefficients` (per channel for batch norm, per
+// sample and channel for group norm).
+
+/// Σ(x − k) and Σ(x − k)² over `count` contiguous elements, in float64.
+@inline(__always)
+func shiftedMoments<T: FloatScalar>(_ x: UnsafePointer<T>, count: Int, shift k: Double) -> (Double, Double) {
+    var s1 = SIMD8<Double>(), s2 = SIMD8<Double>()
+    let kv = SIMD8<Double>(repeating: k)
+    var i = 0
+    while i + 8 <= count {
+        let d = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<T>.self)) - kv
+        s1 += d
+        s2 += d * d
+        i += 8
+    }
+    var t1 = 0.0, t2 = 0.0
+    while i < count {
+        let d = Double(x[i]) - k
+        t1 += d
+        t2 += d * d
+        i += 1
+    }
+    return (s1.sum() + t1, s2.sum() + t2)
+}
+
+/// Σg and Σg·(x − m) over `count` contiguous elements, in float64.
+@inline(__always)
+func centeredGradientSums<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, count: Int,
+                                          center m: Double) -> (Double, Double) {
+    var s1 = SIMD8<Double>(), s2 = SIMD8<Double>()
+    let mv = SIMD8<Double>(repeating: m)
+    var i = 0
+    while i + 8 <= count {
+        let gv = SIMD8<Double>(UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<T>.self))
+        let xv = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<T>.self))
+        s1 += gv
+        s2 += gv * (xv - mv)
+        i += 8
+    }
+    var t1 = 0.0, t2 = 0.0
+    while i < count {
+        let gi = Double(g[i])
+        t1 += gi
+        t2 += gi * (Double(x[i]) - m)
+        i += 1
+    }
+    return (s1.sum() + t1, s2.sum() + t2)
+}
+
+/// Mean and biased variance from shifted sums over `m` elements.
+@inline(__always)
+func momentsFromShiftedSums(_ s1: Double, _ s2: Double, shift: Double, count m: Int) -> (mean: Double, variance: Double) {
+    let n = Double(m)
+    return (shift + s1 / n, Swift.max(0, (s2 - s1 * s1 / n) / n))
+}
+
+/// Per-plane sums over `x` seen as `[planes, size]`: with `g == nil`, Σ(x − c) and
+/// Σ(x − c)²; otherwise Σg and Σg·(x − c). The center of plane p is
+/// `centers[(p / divisor) % centers.count]`. Parallel over planes.
+func planeSums<T: FloatScalar>(_ x: UnsafePointer<T>, gradient g: UnsafePointer<T>?, planes: Int, size: Int,
+                               centers: [Double], divisor: Int) -> (first: [Double], second: [Double]) {
+    var first = [Double](repeating: 0, count: planes), second = [Double](repeating: 0, count: planes)
+    first.withUnsafeMutableBufferPointer { f in
+        second.withUnsafeMutableBufferPointer { s in
+            centers.withUnsafeBufferPointer { c in
+                let fp = f.baseAddress!, sp = s.baseAddress!, cp = c.baseAddress!, k = c.count
+                ThreadPool.shared.parallelFor(planes, grain: Swift.max(1, ThreadPool.minParallelElements / Swift.max(size, 1))) { range in
+                    for p in range {
+                        let center = cp[(p / divisor) % k]
+                        let (a, b) = g.map { centeredGradientSums($0 + p * size, x + p * size, count: size, center: center) }
+                            ?? shiftedMoments(x + p * size, count: size, shift: center)
+                        fp[p] = a
+                        sp[p] = b
+                    }
+                }
+            }
+        }
+    }
+    return (first, second)
+}
+
+/// Per-column sums over `x` seen as `[rows, columns]` (batch norm of `[N, C]`): the same
+/// two sums as `planeSums`, with column c centered on `centers[c]`. Parallel over fixed
+/// chunks of columns; each column is summed over the rows in order.
+func columnSums<T: FloatScalar>(_ x: UnsafePointer<T>, gradient g: UnsafePointer<T>?, rows: Int, columns: Int,
+                                centers: [Double]) -> (first: [Double], second: [Double]) {
+    var first = [Double](repeating: 0, count: columns), second = [Double](repeating: 0, count: columns)
+    let chunk = 64
+    let chunks = (columns + chunk - 1) / chunk
+    first.withUnsafeMutableBufferPointer { f in
+        second.withUnsafeMutableBufferPointer { s in
+            centers.withUnsafeBufferPointer { c in
+                let fp = f.baseAddress!, sp = s.baseAddress!, cp = c.baseAddress!
+                ThreadPool.shared.parallelFor(chunks, grain: Swift.max(1, ThreadPool.minParallelElements / Swift.max(1, rows * chunk))) { range in
+                    for item in range {
+                        let c0 = item * chunk, w = Swift.min(chunk, columns - c0)
+                        let a = fp + c0, b = sp + c0, cc = cp + c0
+                        for r in 0..<rows {
+                            let xr = x + r * columns + c0
+                            if let g {
+                                let gr = g + r * columns + c0
+                                for j in 0..<w {
+                                    let gj = Double(gr[j])
+                                    a[j] += gj
+                                    b[j] += gj * (Double(xr[j]) - cc[j])
+                                }
+                            } else {
+                                for j in 0..<w {
+                                    let d = Double(xr[j]) - cc[j]
+                                    a[j] += d
+                                    b[j] += d * d
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (first, second)
+}
+
+/// `y = (x − m)·a + b` over `x` seen as `[planes, size]`, the coefficients of plane p
+/// at index `p % m.count`. With `size == 1` the planes are laid out as rows of
+/// `m.count` elements and the loop runs along a row (vectorizes).
+func planeAffine<T: FloatScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, planes: Int, size: Int,
+                                 m: [Double], a: [Double], b: [Double]) {
+    let k = m.count
+    let mt = m.map { T($0) }, at = a.map { T($0) }, bt = b.map { T($0) }
+    mt.withUnsafeBufferPointer { mb in at.withUnsafeBufferPointer { ab in bt.withUnsafeBufferPointer { bb in
+        let mp = mb.baseAddress!, ap = ab.baseAddress!, bp = bb.baseAddress!
+        if size == 1 {
+            ThreadPool.shared.parallelFor(planes / k, grain: Swift.max(1, ThreadPool.minParallelElements / k)) { range in
+                for row in range {
+                    let xr = x + row * k, yr = y + row * k
+                    for j in 0..<k { yr[j] = (xr[j] - mp[j]) * ap[j] + bp[j] }
+                }
+            }
+            return
+        }
+        ThreadPool.shared.parallelFor(planes, grain: Swift.max(1, ThreadPool.minParallelElements / size)) { range in
+            for p in range {
+                let c = p % k, mc = mp[c], ac = ap[c], bc = bp[c]
+                let xp = x + p * size, yp = y + p * size
+                for i in 0..<size { yp[i] = (xp[i] - mc) * ac + bc }
+            }
+        }
+    } } }
+}
+
+/// `dx = A·g + B·(x − m) + C` over `[planes, size]`, coefficients indexed as in `planeAffine`.
+func planeBackward<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
+                                   planes: Int, size: Int, A: [Double], B: [Double], m: [Double], C: [Double]) {
+    let k = m.count
+    let At = A.map { T($0) }, Bt = B.map { T($0) }, mt = m.map { T($0) }, Ct = C.map { T($0) }
+    At.withUnsafeBufferPointer { Ab in Bt.withUnsafeBufferPointer { Bb in
+    mt.withUnsafeBufferPointer { mb in Ct.withUnsafeBufferPointer { Cb in
+        let ap = Ab.baseAddress!, bp = Bb.baseAddress!, mp = mb.baseAddress!, cp = Cb.baseAddress!
+        if size == 1 {
+            ThreadPool.shared.parallelFor(planes / k, grain: Swift.max(1, ThreadPool.minParallelElements / k)) { range in
+                for row in range {
+                    let gr = g + row * k, xr = x + row * k, o = dx + row * k
+                    for j in 0..<k { o[j] = ap[j] * gr[j] + bp[j] * (xr[j] - mp[j]) + cp[j] }
+                }
+            }
+            return
+        }
+        ThreadPool.shared.parallelFor(planes, grain: Swift.max(1, ThreadPool.minParallelElements / size)) { range in
+            for p in range {
+                let c = p % k, ac = ap[c], bc = bp[c], mc = mp[c], cc = cp[c]
+                let gp = g + p * size, xp = x + p * size, o = dx + p * size
+                for i in 0..<size { o[i] = ac * gp[i] + bc * (xp[i] - mc) + cc }
+            }
+        }
+    } } } }
+}
+
+// MARK: layer norm rows
+
+/// Layer norm of `x` seen as `[rows, n]`: per row, the moments and then
+/// `y = (x − mean)·invstd·w + b` while the row is in cache. Returns mean and invstd per row.
+func layerNormRows<T: FloatScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, rows: Int, n: Int,
+                                   weight: UnsafePointer<T>?, bias: UnsafePointer<T>?,
+                                   eps: Double) -> (mean: [Double], invstd: [Double]) {
+    var mean = [Double](repeating: 0, count: rows), invstd = [Double](repeating: 0, count: rows)
+    mean.withUnsafeMutableBufferPointer { mb in invstd.withUnsafeMutableBufferPointer { ib in
+        let mp = mb.baseAddress!, ip = ib.baseAddress!
+        ThreadPool.shared.parallelFor(rows, grain: Swift.max(1, ThreadPool.minParallelElements / n)) { range in
+            for r in range {
+                let xr = x + r * n, yr = y + r * n
+                let shift = Double(xr[0])
+                let (s1, s2) = shiftedMoments(xr, count: n, shift: shift)
+                let (mu, variance) = momentsFromShiftedSums(s1, s2, shift: shift, count: n)
+                let inv = 1 / (variance + eps).squareRoot()
+                mp[r] = mu
+                ip[r] = inv
+                let m = T(mu), s = T(inv)
+                switch (weight, bias) {
+                case let (w?, b?): for j in 0..<n { yr[j] = (xr[j] - m) * s * w[j] + b[j] }
+                case let (w?, nil): for j in 0..<n { yr[j] = (xr[j] - m) * s * w[j] }
+                case let (nil, b?): for j in 0..<n { yr[j] = (xr[j] - m) * s + b[j] }
+                case (nil, nil): for j in 0..<n { yr[j] = (xr[j] - m) * s }
+                }
+            }
+        }
+    } }
+    return (mean, invstd)
+}
+
+/// The first-order layer-norm backward over `[rows, n]`, one pass per row (two reads of a
+/// row that is in cache): dx = invstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·w. With
+/// `weightGrads`, also Σ g·x̂ and Σ g over the rows (the weight's and bias's gradients),
+/// accumulated per fixed block of rows and combined in block order.
+func layerNormBackwardRows<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>?,
+                                           rows: Int, n: Int, weight: UnsafePointer<T>?,
+                                           mean: [Double], invstd: [Double],
+                                           weightGrads: Bool) -> (weight: [Double], bias: [Double]) {
+    // Blocks depend on the sizes only: at most 64 of them, each at least one grain of work.
+    let rowsPerBlock = Swift.max(Swift.max(1, ThreadPool.minParallelElements / n), (rows + 63) / 64)
+    let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
+    let partialCount = weightGrads ? blocks * n : 0
+    let partialW = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, partialCount))
+    let partialB = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, partialCount))
+    partialW.initialize(repeating: 0, count: partialCount)
+    partialB.initialize(repeating: 0, count: partialCount)
+    defer { partialW.deallocate(); partialB.deallocate() }
+    mean.withUnsafeBufferPointer { mb in invstd.withUnsafeBufferPointer { ib in
+        let mp = mb.baseAddress!, ip = ib.baseAddress!
+        ThreadPool.shared.parallelFor(blocks, grain: 1) { range in
+            let ghat = UnsafeMutablePointer<T>.allocate(capacity: n)
+            defer { ghat.deallocate() }
+            for block in range {
+                let pw = partialW + block * n, pb = partialB + block * n
+                for r in block * rowsPerBlock ..< Swift.min(rows, (block + 1) * rowsPerBlock) {
+                    let gr = g + r * n, xr = x + r * n
+                    let mu = mp[r], inv = ip[r], m = T(mu), s = T(inv)
+                    if weightGrads {
+                        for j in 0..<n {
+                            let gj = Double(gr[j])
+                            pw[j] += gj * ((Double(xr[j]) - mu) * inv)
+                            pb[j] += gj
+                        }
+                    }
+                    guard let dx else { continue }
+                    if let weight {
+                        for j in 0..<n { ghat[j] = gr[j] * weight[j] }
+                    } else {
+                        for j in 0..<n { ghat[j] = gr[j] }
+                    }
+                    let (s1, s2) = centeredGradientSums(UnsafePointer(ghat), xr, count: n, center: mu)
+                    // dx = s·ĝ − s·Σĝ/n − (x − m)·s³·Σĝ(x−m)/n
+                    let c0 = T(-inv * s1 / Double(n)), c1 = T(-inv * inv * inv * s2 / Double(n))
+                    let o = dx + r * n
+                    for j in 0..<n { o[j] = s * ghat[j] + c1 * (xr[j] - m) + c0 }
+                }
+            }
+        }
+    } }
+    guard weightGrads else { return ([], []) }
+    var dw = [Double](repeating: 0, count: n), db = [Double](repeating: 0, count: n)
+    for block in 0..<blocks {
+        for j in 0..<n {
+            dw[j] += partialW[block * n + j]
+            db[j] += partialB[block * n + j]
+        }
+    }
+    return (dw, db)
+}
