@@ -131,56 +131,62 @@ func columnSums<T: FloatScalar>(_ x: UnsafePointer<T>, gradient g: UnsafePointer
 /// `y = (x − m)·a + b` over `x` seen as `[planes, size]`, the coefficients of plane p
 /// at index `p % m.count`. With `size == 1` the planes are laid out as rows of
 /// `m.count` elements and the loop runs along a row (vectorizes).
+///
+/// The mean is subtracted as two parts, `T(m)` and the remainder `m − T(m)`: x − T(m) is
+/// exact when x is near the mean, so float32 keeps its precision even when the mean is
+/// large next to the spread (a rounded float32 mean alone would cost ~|m|·2⁻²⁴).
 func planeAffine<T: FloatScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, planes: Int, size: Int,
                                  m: [Double], a: [Double], b: [Double]) {
     let k = m.count
-    let mt = m.map { T($0) }, at = a.map { T($0) }, bt = b.map { T($0) }
-    mt.withUnsafeBufferPointer { mb in at.withUnsafeBufferPointer { ab in bt.withUnsafeBufferPointer { bb in
-        let mp = mb.baseAddress!, ap = ab.baseAddress!, bp = bb.baseAddress!
+    let mt = m.map { T($0) }, ml = m.map { T($0 - Double(T($0))) }, at = a.map { T($0) }, bt = b.map { T($0) }
+    mt.withUnsafeBufferPointer { mb in ml.withUnsafeBufferPointer { lb in at.withUnsafeBufferPointer { ab in bt.withUnsafeBufferPointer { bb in
+        let mp = mb.baseAddress!, lp = lb.baseAddress!, ap = ab.baseAddress!, bp = bb.baseAddress!
         if size == 1 {
             ThreadPool.shared.parallelFor(planes / k, grain: Swift.max(1, ThreadPool.minParallelElements / k)) { range in
                 for row in range {
                     let xr = x + row * k, yr = y + row * k
-                    for j in 0..<k { yr[j] = (xr[j] - mp[j]) * ap[j] + bp[j] }
+                    for j in 0..<k { yr[j] = ((xr[j] - mp[j]) - lp[j]) * ap[j] + bp[j] }
                 }
             }
             return
         }
         ThreadPool.shared.parallelFor(planes, grain: Swift.max(1, ThreadPool.minParallelElements / size)) { range in
             for p in range {
-                let c = p % k, mc = mp[c], ac = ap[c], bc = bp[c]
+                let c = p % k, mc = mp[c], lc = lp[c], ac = ap[c], bc = bp[c]
                 let xp = x + p * size, yp = y + p * size
-                for i in 0..<size { yp[i] = (xp[i] - mc) * ac + bc }
+                for i in 0..<size { yp[i] = ((xp[i] - mc) - lc) * ac + bc }
             }
         }
-    } } }
+    } } } }
 }
 
 /// `dx = A·g + B·(x − m) + C` over `[planes, size]`, coefficients indexed as in `planeAffine`.
 func planeBackward<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePointer<T>, _ dx: UnsafeMutablePointer<T>,
                                    planes: Int, size: Int, A: [Double], B: [Double], m: [Double], C: [Double]) {
     let k = m.count
+    // The mean in two parts, as in planeAffine.
     let At = A.map { T($0) }, Bt = B.map { T($0) }, mt = m.map { T($0) }, Ct = C.map { T($0) }
-    At.withUnsafeBufferPointer { Ab in Bt.withUnsafeBufferPointer { Bb in
+    let ml = m.map { T($0 - Double(T($0))) }
+    At.withUnsafeBufferPointer { Ab in Bt.withUnsafeBufferPointer { Bb in ml.withUnsafeBufferPointer { lb in
     mt.withUnsafeBufferPointer { mb in Ct.withUnsafeBufferPointer { Cb in
-        let ap = Ab.baseAddress!, bp = Bb.baseAddress!, mp = mb.baseAddress!, cp = Cb.baseAddress!
+        let ap = Ab.baseAddress!, bp = Bb.baseAddress!, mp = mb.baseAddress!, lp = lb.baseAddress!, cp = Cb.baseAddress!
         if size == 1 {
             ThreadPool.shared.parallelFor(planes / k, grain: Swift.max(1, ThreadPool.minParallelElements / k)) { range in
                 for row in range {
                     let gr = g + row * k, xr = x + row * k, o = dx + row * k
-                    for j in 0..<k { o[j] = ap[j] * gr[j] + bp[j] * (xr[j] - mp[j]) + cp[j] }
+                    for j in 0..<k { o[j] = ap[j] * gr[j] + bp[j] * ((xr[j] - mp[j]) - lp[j]) + cp[j] }
                 }
             }
             return
         }
         ThreadPool.shared.parallelFor(planes, grain: Swift.max(1, ThreadPool.minParallelElements / size)) { range in
             for p in range {
-                let c = p % k, ac = ap[c], bc = bp[c], mc = mp[c], cc = cp[c]
+                let c = p % k, ac = ap[c], bc = bp[c], mc = mp[c], lc = lp[c], cc = cp[c]
                 let gp = g + p * size, xp = x + p * size, o = dx + p * size
-                for i in 0..<size { o[i] = ac * gp[i] + bc * (xp[i] - mc) + cc }
+                for i in 0..<size { o[i] = ac * gp[i] + bc * ((xp[i] - mc) - lc) + cc }
             }
         }
-    } } } }
+    } } } } }
 }
 
 // MARK: layer norm rows
@@ -202,12 +208,13 @@ func layerNormRows<T: FloatScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePoin
                 let inv = 1 / (variance + eps).squareRoot()
                 mp[r] = mu
                 ip[r] = inv
-                let m = T(mu), s = T(inv)
+                // The mean in two parts, as in planeAffine.
+                let m = T(mu), ml = T(mu - Double(m)), s = T(inv)
                 switch (weight, bias) {
-                case let (w?, b?): for j in 0..<n { yr[j] = (xr[j] - m) * s * w[j] + b[j] }
-                case let (w?, nil): for j in 0..<n { yr[j] = (xr[j] - m) * s * w[j] }
-                case let (nil, b?): for j in 0..<n { yr[j] = (xr[j] - m) * s + b[j] }
-                case (nil, nil): for j in 0..<n { yr[j] = (xr[j] - m) * s }
+                case let (w?, b?): for j in 0..<n { yr[j] = ((xr[j] - m) - ml) * s * w[j] + b[j] }
+                case let (w?, nil): for j in 0..<n { yr[j] = ((xr[j] - m) - ml) * s * w[j] }
+                case let (nil, b?): for j in 0..<n { yr[j] = ((xr[j] - m) - ml) * s + b[j] }
+                case (nil, nil): for j in 0..<n { yr[j] = ((xr[j] - m) - ml) * s }
                 }
             }
         }
@@ -241,7 +248,7 @@ func layerNormBackwardRows<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePoi
                 let pw = partialW + block * n, pb = partialB + block * n
                 for r in block * rowsPerBlock ..< Swift.min(rows, (block + 1) * rowsPerBlock) {
                     let gr = g + r * n, xr = x + r * n
-                    let mu = mp[r], inv = ip[r], m = T(mu), s = T(inv)
+                    let mu = mp[r], inv = ip[r], m = T(mu), ml = T(mu - Double(m)), s = T(inv)
                     if weightGrads {
                         for j in 0..<n {
                             let gj = Double(gr[j])
@@ -259,7 +266,7 @@ func layerNormBackwardRows<T: FloatScalar>(_ g: UnsafePointer<T>, _ x: UnsafePoi
                     // dx = s·ĝ − s·Σĝ/n − (x − m)·s³·Σĝ(x−m)/n
                     let c0 = T(-inv * s1 / Double(n)), c1 = T(-inv * inv * inv * s2 / Double(n))
                     let o = dx + r * n
-                    for j in 0..<n { o[j] = s * ghat[j] + c1 * (xr[j] - m) + c0 }
+                    for j in 0..<n { o[j] = s * ghat[j] + c1 * ((xr[j] - m) - ml) + c0 }
                 }
             }
         }
