@@ -118,3 +118,28 @@ for suffix, cast in (("f64", lambda a: a), ("f32", f32)):
         "output": group_norm(ref(g4), 2, None, None)}
 
 write("norm", cases)
+
+# Layer-level cases (FathomNN): a module trained on a few batches, then evaluated.
+import os  # noqa: E402
+
+import fixture_common  # noqa: E402
+
+fixture_common.FIXTURE_DIR = os.path.join(os.path.dirname(__file__), "..", "Tests", "FathomNNTests", "Fixtures")
+layer_cases = {}
+xs = [rng.standard_normal((3, 2, 3, 3)) * (1 + k) + k for k in range(3)]
+rm, rv = np.zeros(2), np.ones(2)
+for x in xs[:2]:
+    _, rm, rv = batch_norm(x, rm, rv, None, None, True, momentum=0.1)
+y, _, _ = batch_norm(xs[2], rm, rv, None, None, False)
+layer_cases["bn2d_two_steps_then_eval"] = {"inputs": xs, "output": y}
+layer_cases["bn2d_two_steps_running_mean"] = {"output": rm}
+layer_cases["bn2d_two_steps_running_var"] = {"output": rv}
+
+# momentum=None: the running statistics are the cumulative average (factor 1/num_batches).
+xs1 = [rng.standard_normal((5, 3, 4)) * (1 + k) - k for k in range(3)]
+rm, rv = np.zeros(3), np.ones(3)
+for t, x in enumerate(xs1, start=1):
+    _, rm, rv = batch_norm(x, rm, rv, None, None, True, momentum=1.0 / t)
+layer_cases["bn1d_cumulative_running_mean"] = {"inputs": xs1, "output": rm}
+layer_cases["bn1d_cumulative_running_var"] = {"output": rv}
+write("norm_layers", layer_cases)
