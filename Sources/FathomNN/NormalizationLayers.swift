@@ -30,6 +30,14 @@ public class BatchNorm: Layer {
     /// The layer's name in messages.
     var layerName: String { "BatchNorm" }
 
+    /// - Parameters:
+    ///   - numFeatures: the channel count C (axis 1 of the input).
+    ///   - eps: added to the variance before the square root.
+    ///   - momentum: the newest batch's weight in the running statistics (nil: cumulative average).
+    ///   - affine: learn a per-channel `weight` and `bias`.
+    ///   - trackRunningStats: keep running statistics for evaluation; without them the
+    ///     batch's statistics are used in evaluation too.
+    ///   - dtype: the dtype of the parameters and buffers (the input's dtype must match).
     public init(_ numFeatures: Int, eps: Double = 1e-5, momentum: Double? = 0.1, affine: Bool = true,
                 trackRunningStats: Bool = true, dtype: DType = .float32) {
         precondition(numFeatures > 0, "Fathom.BatchNorm: numFeatures must be positive, got \(numFeatures)")
@@ -116,6 +124,7 @@ public final class LayerNorm: Layer {
     public let eps: Double
 
     /// - Parameters:
+    ///   - normalizedShape: the sizes of the trailing axes that are normalized together.
     ///   - elementwiseAffine: learn `weight` (and `bias`, unless `bias: false`).
     public init(_ normalizedShape: [Int], eps: Double = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true,
                 dtype: DType = .float32) {
@@ -148,6 +157,10 @@ public final class GroupNorm: Layer {
     public let numGroups: Int, numChannels: Int
     public let eps: Double
 
+    /// - Parameters:
+    ///   - numGroups: how many groups the channels are split into (it must divide numChannels).
+    ///   - numChannels: the channel count C (axis 1 of the input).
+    ///   - affine: learn a per-channel `weight` and `bias`.
     public init(_ numGroups: Int, _ numChannels: Int, eps: Double = 1e-5, affine: Bool = true, dtype: DType = .float32) {
         precondition(numGroups > 0 && numChannels % numGroups == 0,
                      "Fathom.GroupNorm: numChannels (\(numChannels)) must be a multiple of numGroups (\(numGroups))")
