@@ -115,8 +115,15 @@ open class Module {
 
     // MARK: reflection
 
+    /// The name under which the stored property `propertyName` (a parameter, buffer or
+    /// child module) appears in `namedParameters()`, `namedBuffers()`, `namedChildren()`
+    /// and `stateDict()`. The default is the property name itself; override it to match
+    /// another naming scheme, e.g. PyTorch's `running_mean` for `runningMean`.
+    open func stateKey(forProperty propertyName: String) -> String { propertyName }
+
     /// Calls `body(name, value)` for each stored property, walking superclasses first;
-    /// property-wrapper storage (`_weight`) is reported under the wrapped name (`weight`).
+    /// property-wrapper storage (`_weight`) is reported under the wrapped name (`weight`),
+    /// mapped through `stateKey(forProperty:)`.
     private func visitProperties(_ body: (String, Any) -> Void) {
         var mirrors: [Mirror] = []
         var mirror: Mirror? = Mirror(reflecting: self)
@@ -129,7 +136,7 @@ open class Module {
                 guard var name = child.label else { continue }
                 if name.hasPrefix("_") { name.removeFirst() }
                 if case Optional<Any>.some(let unwrapped) = child.value as Any? {
-                    body(name, unwrapOptional(unwrapped))
+                    body(stateKey(forProperty: name), unwrapOptional(unwrapped))
                 }
             }
         }
