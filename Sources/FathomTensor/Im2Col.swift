@@ -194,6 +194,31 @@ func addChannelBias<T: FloatScalar>(_ out: UnsafeMutablePointer<T>, _ bias: Unsa
     }
 }
 
+/// `C (+)= op(A) · op(B)` as a sequence of GEMMs over fixed slices of the inner dimension.
+///
+/// OpenBLAS blocks the inner dimension differently when it runs threaded (level3_thread.c
+/// halves a remainder between GEMM_Q and 2·GEMM_Q with another rounding than level3.c), so
+/// one GEMM with a long inner dimension can differ in the last bit between thread counts.
+/// Slices no longer than any core's GEMM_Q are summed in one block either way; the slices
+/// are then accumulated in a fixed order, which keeps results thread-count independent.
+@inline(__always)
+func gemmInDepthChunks<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                                       a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                       c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool = false) {
+    var k0 = 0
+    repeat {
+        let depth = min(gemmDepthSlice, k - k0)
+        gemm(T.self, transA: transA, transB: transB, m: m, n: n, k: depth,
+             a: a + (transA ? k0 * lda : k0), lda: lda, b: b + (transB ? k0 : k0 * ldb), ldb: ldb,
+             c: c, ldc: ldc, beta: accumulate || k0 > 0 ? 1 : 0)
+        k0 += depth
+    } while k0 < k
+}
+
+/// The inner-dimension slice of `gemmInDepthChunks`: at most GEMM_Q of the cores OpenBLAS
+/// selects here (SkylakeX/Haswell use 256–384).
+let gemmDepthSlice = 256
+
 // MARK: - the three kernels (contiguous operands; results are new contiguous tensors)
 
 /// Scratch memory for one kernel call, freed when the call ends.
@@ -228,8 +253,8 @@ func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor:
                     columns = UnsafePointer(cols.pointer)
                 }
                 let target = nb == 1 ? y + (n0 * geo.outChannels + g * og) * L : matrix.pointer
-                gemm(T.self, transA: false, transB: false, m: og, n: nb * L, k: K,
-                     a: w + g * og * K, lda: K, b: columns, ldb: nb * L, c: target, ldc: nb * L)
+                gemmInDepthChunks(T.self, transA: false, transB: false, m: og, n: nb * L, k: K,
+                                  a: w + g * og * K, lda: K, b: columns, ldb: nb * L, c: target, ldc: nb * L)
                 if nb > 1 { moveOutputBlock(y, geo, n0: n0, nb: nb, group: g, matrix: matrix.pointer, toTensor: true) }
             }
         }
@@ -269,8 +294,8 @@ func convInputGradKernel<T: FloatScalar>(_ yt: Tensor, _ wt: Tensor, _ biasTenso
                 }
                 // columns [K, nb·L] = W_gᵀ [K, Og] · y_g [Og, nb·L]
                 let target = geo.isPointwise ? x + (n0 * geo.inChannels + g * cg) * geo.inPlane : cols.pointer
-                gemm(T.self, transA: true, transB: false, m: K, n: nb * L, k: og,
-                     a: w + g * og * K, lda: K, b: source, ldb: nb * L, c: target, ldc: nb * L)
+                gemmInDepthChunks(T.self, transA: true, transB: false, m: K, n: nb * L, k: og,
+                                  a: w + g * og * K, lda: K, b: source, ldb: nb * L, c: target, ldc: nb * L)
                 if !geo.isPointwise { col2im(UnsafePointer(cols.pointer), geo, n0: n0, nb: nb, group: g, x: x) }
             }
         }
@@ -316,9 +341,9 @@ func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: Con
                 source = UnsafePointer(matrix.pointer)
             }
             // dw_g [Og, K] (+)= y_g [Og, nb·L] · columnsᵀ [nb·L, K]
-            gemm(T.self, transA: false, transB: true, m: og, n: K, k: nb * L,
-                 a: source, lda: nb * L, b: columns, ldb: nb * L, c: dw + g * og * K, ldc: K,
-                 beta: n0 == 0 ? 0 : 1)
+            gemmInDepthChunks(T.self, transA: false, transB: true, m: og, n: K, k: nb * L,
+                              a: source, lda: nb * L, b: columns, ldb: nb * L, c: dw + g * og * K, ldc: K,
+                              accumulate: n0 > 0)
         }
     }
     cols.free()
