@@ -62,41 +62,41 @@ struct ConvGeometry: Equatable {
         return span < 0 ? 0 : span / stride + 1
     }
 
-    /// Images lowered together: their columns sit side by side so that one GEMM covers
-    /// them, within a workspace of about `workspaceElements`. Depends only on the shapes.
-    var blockImages: Int {
-        if isPointwise { return 1 }
-        let perImage = max(columnRows * outPlane, 1)
-        return max(1, min(batch, ConvGeometry.workspaceElements / perImage))
-    }
+    /// Multiply-adds of one image's GEMM for one group.
+    var groupImageMultiplyAdds: Int { groupOutChannels * outPlane * columnRows }
 
-    static let workspaceElements = 1 << 21
+    /// Images are lowered one at a time: measured on a 2-core Cooperlake, one image per GEMM
+    /// beats batching several side by side (the columns and the product stay in cache).
+    /// GEMMs this small run single-threaded inside OpenBLAS anyway, so the pool runs
+    /// images in parallel instead, each with its own workspace.
+    var runsImagesInParallel: Bool { batch > 1 && groupImageMultiplyAdds * groups < ConvGeometry.smallGemm }
+
+    static let smallGemm = 1 << 18
 }
 
 /// Work items of `size` elements per parallel chunk, so each chunk is worth forking for.
 @inline(__always)
 func grain(itemSize: Int) -> Int { max(1, ThreadPool.minParallelElements / max(itemSize, 1)) }
 
-// MARK: - lowering helpers (one block of `nb` images starting at `n0`, one group)
+// MARK: - lowering helpers (one image, one group)
 
-/// Writes the column matrix of images `n0..<n0+nb`, group `group`: row `(c·kH + kh)·kW + kw`,
-/// column `b·L + oh·OW + ow` holds `x[n0+b, group·Cg + c, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW]`
-/// (zero outside the image). `cols` has leading dimension `nb·L`.
-func im2col<T: FloatScalar>(_ x: UnsafePointer<T>, _ geo: ConvGeometry, n0: Int, nb: Int, group: Int,
+/// Writes the column matrix of image `n`, group `group`: row `(c·kH + kh)·kW + kw`, column
+/// `oh·OW + ow` holds `x[n, group·Cg + c, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW]` (zero
+/// outside the image). Channels run in parallel (serially when called inside a pool job).
+func im2col<T: FloatScalar>(_ x: UnsafePointer<T>, _ geo: ConvGeometry, n: Int, group: Int,
                             cols: UnsafeMutablePointer<T>) {
-    let cg = geo.groupInChannels, plane = geo.inPlane, L = geo.outPlane, ld = nb * L
+    let cg = geo.groupInChannels, plane = geo.inPlane, L = geo.outPlane
     let (H, W, OH, OW) = (geo.inH, geo.inW, geo.outH, geo.outW)
     let (kH, kW) = (geo.kH, geo.kW)
     let (sH, sW) = (geo.stride.height, geo.stride.width)
     let (pH, pW) = (geo.padding.height, geo.padding.width)
     let (dH, dW) = (geo.dilation.height, geo.dilation.width)
-    ThreadPool.shared.parallelFor(cg * nb, grain: grain(itemSize: kH * kW * L)) { range in
-        for item in range {
-            let c = item / nb, b = item % nb
-            let source = x + ((n0 + b) * geo.inChannels + group * cg + c) * plane
+    ThreadPool.shared.parallelFor(cg, grain: grain(itemSize: kH * kW * L)) { range in
+        for c in range {
+            let source = x + (n * geo.inChannels + group * cg + c) * plane
             for kh in 0..<kH {
                 for kw in 0..<kW {
-                    let destination = cols + ((c * kH + kh) * kW + kw) * ld + b * L
+                    let destination = cols + ((c * kH + kh) * kW + kw) * L
                     let (owLo, owHi) = validRange(offset: kw * dW - pW, stride: sW, input: W, output: OW)
                     let wOffset = kw * dW - pW
                     for oh in 0..<OH {
@@ -123,23 +123,23 @@ func im2col<T: FloatScalar>(_ x: UnsafePointer<T>, _ geo: ConvGeometry, n0: Int,
 
 /// The inverse scatter of `im2col`: adds every column entry into the input position it
 /// was read from. Each (image, channel) plane is owned by one task and summed in a fixed
-/// order, so the result does not depend on the thread count. Overwrites the planes.
-func col2im<T: FloatScalar>(_ cols: UnsafePointer<T>, _ geo: ConvGeometry, n0: Int, nb: Int, group: Int,
+/// order, so the result does not depend on the thread count. Overwrites image `n`'s planes
+/// of group `group`.
+func col2im<T: FloatScalar>(_ cols: UnsafePointer<T>, _ geo: ConvGeometry, n: Int, group: Int,
                             x: UnsafeMutablePointer<T>) {
-    let cg = geo.groupInChannels, plane = geo.inPlane, L = geo.outPlane, ld = nb * L
+    let cg = geo.groupInChannels, plane = geo.inPlane, L = geo.outPlane
     let (H, W, OH, OW) = (geo.inH, geo.inW, geo.outH, geo.outW)
     let (kH, kW) = (geo.kH, geo.kW)
     let (sH, sW) = (geo.stride.height, geo.stride.width)
     let (pH, pW) = (geo.padding.height, geo.padding.width)
     let (dH, dW) = (geo.dilation.height, geo.dilation.width)
-    ThreadPool.shared.parallelFor(cg * nb, grain: grain(itemSize: kH * kW * L)) { range in
-        for item in range {
-            let c = item / nb, b = item % nb
-            let destination = x + ((n0 + b) * geo.inChannels + group * cg + c) * plane
+    ThreadPool.shared.parallelFor(cg, grain: grain(itemSize: kH * kW * L)) { range in
+        for c in range {
+            let destination = x + (n * geo.inChannels + group * cg + c) * plane
             destination.initialize(repeating: 0, count: plane)
             for kh in 0..<kH {
                 for kw in 0..<kW {
-                    let source = cols + ((c * kH + kh) * kW + kw) * ld + b * L
+                    let source = cols + ((c * kH + kh) * kW + kw) * L
                     let (owLo, owHi) = validRange(offset: kw * dW - pW, stride: sW, input: W, output: OW)
                     let wOffset = kw * dW - pW
                     for oh in 0..<OH {
@@ -166,21 +166,6 @@ func validRange(offset: Int, stride: Int, input: Int, output: Int) -> (Int, Int)
     let last = input - 1 - offset
     let hi = last < 0 ? 0 : min(output, last / stride + 1)
     return (lo, max(lo, hi))
-}
-
-/// Copies group `group`'s channels of images `n0..<n0+nb` of `y` [N, O, L] into a
-/// `[Og, nb·L]` matrix (images side by side), or back with `toTensor`.
-func moveOutputBlock<T: FloatScalar>(_ y: UnsafeMutablePointer<T>, _ geo: ConvGeometry, n0: Int, nb: Int, group: Int,
-                                     matrix: UnsafeMutablePointer<T>, toTensor: Bool) {
-    let og = geo.groupOutChannels, L = geo.outPlane, ld = nb * L
-    ThreadPool.shared.parallelFor(og * nb, grain: grain(itemSize: L)) { range in
-        for item in range {
-            let oc = item / nb, b = item % nb
-            let plane = y + ((n0 + b) * geo.outChannels + group * og + oc) * L
-            let row = matrix + oc * ld + b * L
-            if toTensor { plane.update(from: row, count: L) } else { row.update(from: plane, count: L) }
-        }
-    }
 }
 
 /// Adds `bias[c]` to every element of channel `c` of a contiguous [N, C, plane] tensor.
@@ -221,11 +206,35 @@ let gemmDepthSlice = 256
 
 // MARK: - the three kernels (contiguous operands; results are new contiguous tensors)
 
-/// Scratch memory for one kernel call, freed when the call ends.
+/// Scratch memory, freed by `free()`.
 struct Workspace<T> {
     let pointer: UnsafeMutablePointer<T>
     init(_ count: Int) { pointer = .allocate(capacity: max(count, 1)) }
     func free() { pointer.deallocate() }
+}
+
+/// Runs `body(images, columns workspace)` over the batch: image by image on this thread
+/// (each GEMM and im2col parallel inside), or, for small GEMMs, chunks of images in
+/// parallel. Chunk boundaries depend only on the sizes.
+func forEachImageChunk<T>(_ geo: ConvGeometry, workspace: Int, _: T.Type,
+                          _ body: (_ chunk: Int, _ images: Range<Int>, _ cols: UnsafeMutablePointer<T>) -> Void) {
+    if geo.runsImagesInParallel {
+        let (chunks, size) = ThreadPool.chunking(count: geo.batch, grain: imageGrain(geo))
+        ThreadPool.shared.parallelFor(chunks, grain: 1) { range in
+            let cols = Workspace<T>(workspace)
+            for chunk in range { body(chunk, (chunk * size)..<min(geo.batch, (chunk + 1) * size), cols.pointer) }
+            cols.free()
+        }
+    } else {
+        let cols = Workspace<T>(workspace)
+        body(0, 0..<geo.batch, cols.pointer)
+        cols.free()
+    }
+}
+
+/// Images per parallel chunk: enough work per chunk to be worth a fork.
+func imageGrain(_ geo: ConvGeometry) -> Int {
+    max(1, (1 << 16) / max(geo.groupImageMultiplyAdds * geo.groups, 1))
 }
 
 /// y = conv(x, w) (+ bias): [N, C, H, W] ⊛ [O, C/g, kH, kW] -> [N, O, OH, OW].
@@ -235,35 +244,33 @@ func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor:
     let y = out.pointer(as: T.self)
     if out.count == 0 { return out }
     let x = UnsafePointer(xt.pointer(as: T.self)), w = UnsafePointer(wt.pointer(as: T.self))
+    let bias = biasTensor.map { UnsafePointer($0.pointer(as: T.self)) }
+    if geo.isDepthwise {
+        depthwiseForward(x, w, bias, y, geo)
+        return out
+    }
     let og = geo.groupOutChannels, K = geo.columnRows, L = geo.outPlane
     if K == 0 {
         y.initialize(repeating: 0, count: out.count)
     } else {
-        let B = geo.blockImages
-        let cols = Workspace<T>(geo.isPointwise ? 0 : K * B * L)
-        let matrix = Workspace<T>(B > 1 ? og * B * L : 0)
-        for n0 in stride(from: 0, to: geo.batch, by: B) {
-            let nb = min(B, geo.batch - n0)
-            for g in 0..<geo.groups {
-                let columns: UnsafePointer<T>
-                if geo.isPointwise {
-                    columns = x + (n0 * geo.inChannels + g * geo.groupInChannels) * geo.inPlane
-                } else {
-                    im2col(x, geo, n0: n0, nb: nb, group: g, cols: cols.pointer)
-                    columns = UnsafePointer(cols.pointer)
+        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { _, images, cols in
+            for n in images {
+                for g in 0..<geo.groups {
+                    let columns: UnsafePointer<T>
+                    if geo.isPointwise {
+                        columns = x + (n * geo.inChannels + g * geo.groupInChannels) * geo.inPlane
+                    } else {
+                        im2col(x, geo, n: n, group: g, cols: cols)
+                        columns = UnsafePointer(cols)
+                    }
+                    gemmInDepthChunks(T.self, transA: false, transB: false, m: og, n: L, k: K,
+                                      a: w + g * og * K, lda: K, b: columns, ldb: L,
+                                      c: y + (n * geo.outChannels + g * og) * L, ldc: L)
                 }
-                let target = nb == 1 ? y + (n0 * geo.outChannels + g * og) * L : matrix.pointer
-                gemmInDepthChunks(T.self, transA: false, transB: false, m: og, n: nb * L, k: K,
-                                  a: w + g * og * K, lda: K, b: columns, ldb: nb * L, c: target, ldc: nb * L)
-                if nb > 1 { moveOutputBlock(y, geo, n0: n0, nb: nb, group: g, matrix: matrix.pointer, toTensor: true) }
             }
         }
-        cols.free()
-        matrix.free()
     }
-    if let biasTensor {
-        addChannelBias(y, UnsafePointer(biasTensor.pointer(as: T.self)), batch: geo.batch, channels: geo.outChannels, plane: L)
-    }
+    if let bias { addChannelBias(y, bias, batch: geo.batch, channels: geo.outChannels, plane: L) }
     return out
 }
 
@@ -274,79 +281,76 @@ func convInputGradKernel<T: FloatScalar>(_ yt: Tensor, _ wt: Tensor, _ biasTenso
     let out = Tensor(uninitializedShape: geo.inShape, dtype: yt.dtype)
     let x = out.pointer(as: T.self)
     if out.count == 0 { return out }
-    let y = yt.pointer(as: T.self), w = UnsafePointer(wt.pointer(as: T.self))
+    let y = UnsafePointer(yt.pointer(as: T.self)), w = UnsafePointer(wt.pointer(as: T.self))
+    let bias = biasTensor.map { UnsafePointer($0.pointer(as: T.self)) }
+    if geo.isDepthwise {
+        depthwiseInputGrad(y, w, bias, x, geo)
+        return out
+    }
     let og = geo.groupOutChannels, cg = geo.groupInChannels, K = geo.columnRows, L = geo.outPlane
     if og == 0 || L == 0 || K == 0 {
         x.initialize(repeating: 0, count: out.count)
     } else {
-        let B = geo.blockImages
-        let cols = Workspace<T>(geo.isPointwise ? 0 : K * B * L)
-        let matrix = Workspace<T>(B > 1 ? og * B * L : 0)
-        for n0 in stride(from: 0, to: geo.batch, by: B) {
-            let nb = min(B, geo.batch - n0)
-            for g in 0..<geo.groups {
-                let source: UnsafePointer<T>
-                if nb == 1 {
-                    source = UnsafePointer(y + (n0 * geo.outChannels + g * og) * L)
-                } else {
-                    moveOutputBlock(y, geo, n0: n0, nb: nb, group: g, matrix: matrix.pointer, toTensor: false)
-                    source = UnsafePointer(matrix.pointer)
+        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { _, images, cols in
+            for n in images {
+                for g in 0..<geo.groups {
+                    // columns [K, L] = W_gᵀ [K, Og] · y_g [Og, L]; for 1×1 the columns are the planes.
+                    let target = geo.isPointwise ? x + (n * geo.inChannels + g * cg) * geo.inPlane : cols
+                    gemmInDepthChunks(T.self, transA: true, transB: false, m: K, n: L, k: og,
+                                      a: w + g * og * K, lda: K, b: y + (n * geo.outChannels + g * og) * L, ldb: L,
+                                      c: target, ldc: L)
+                    if !geo.isPointwise { col2im(UnsafePointer(cols), geo, n: n, group: g, x: x) }
                 }
-                // columns [K, nb·L] = W_gᵀ [K, Og] · y_g [Og, nb·L]
-                let target = geo.isPointwise ? x + (n0 * geo.inChannels + g * cg) * geo.inPlane : cols.pointer
-                gemmInDepthChunks(T.self, transA: true, transB: false, m: K, n: nb * L, k: og,
-                                  a: w + g * og * K, lda: K, b: source, ldb: nb * L, c: target, ldc: nb * L)
-                if !geo.isPointwise { col2im(UnsafePointer(cols.pointer), geo, n0: n0, nb: nb, group: g, x: x) }
             }
         }
-        cols.free()
-        matrix.free()
     }
-    if let biasTensor {
-        addChannelBias(x, UnsafePointer(biasTensor.pointer(as: T.self)), batch: geo.batch, channels: geo.inChannels, plane: geo.inPlane)
-    }
+    if let bias { addChannelBias(x, bias, batch: geo.batch, channels: geo.inChannels, plane: geo.inPlane) }
     return out
 }
 
-/// dw = Σₙ y[n] · columns(x[n])ᵀ: the weight gradient of conv2d with gradient `y`,
-/// accumulated block after block in a fixed order. -> [O, C/g, kH, kW].
+/// dw = Σₙ y[n] · columns(x[n])ᵀ: the weight gradient of conv2d with output gradient `y`.
+/// Images are accumulated in order within fixed chunks, and chunk sums are added in chunk
+/// order. -> [O, C/g, kH, kW].
 func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: ConvGeometry, _: T.Type) -> Tensor {
     let out = Tensor(uninitializedShape: geo.weightShape, dtype: xt.dtype)
     let dw = out.pointer(as: T.self)
     if out.count == 0 { return out }
-    let x = UnsafePointer(xt.pointer(as: T.self)), y = yt.pointer(as: T.self)
+    let x = UnsafePointer(xt.pointer(as: T.self)), y = UnsafePointer(yt.pointer(as: T.self))
     let og = geo.groupOutChannels, K = geo.columnRows, L = geo.outPlane
     if geo.batch == 0 || L == 0 {
         dw.initialize(repeating: 0, count: out.count)
         return out
     }
-    let B = geo.blockImages
-    let cols = Workspace<T>(geo.isPointwise ? 0 : K * B * L)
-    let matrix = Workspace<T>(B > 1 ? og * B * L : 0)
-    for n0 in stride(from: 0, to: geo.batch, by: B) {
-        let nb = min(B, geo.batch - n0)
-        for g in 0..<geo.groups {
-            let columns: UnsafePointer<T>
-            if geo.isPointwise {
-                columns = x + (n0 * geo.inChannels + g * geo.groupInChannels) * geo.inPlane
-            } else {
-                im2col(x, geo, n0: n0, nb: nb, group: g, cols: cols.pointer)
-                columns = UnsafePointer(cols.pointer)
+    if geo.isDepthwise {
+        depthwiseWeightGrad(x, y, dw, geo)
+        return out
+    }
+    let parallel = geo.runsImagesInParallel
+    let chunks = parallel ? ThreadPool.chunking(count: geo.batch, grain: imageGrain(geo)).chunks : 1
+    // Chunk 0 accumulates into `dw`, the others into their own partial sums.
+    let partials = Workspace<T>(parallel ? (chunks - 1) * out.count : 0)
+    forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { chunk, images, cols in
+        let target = chunk == 0 ? dw : partials.pointer + (chunk - 1) * out.count
+        for n in images {
+            for g in 0..<geo.groups {
+                let columns: UnsafePointer<T>
+                if geo.isPointwise {
+                    columns = x + (n * geo.inChannels + g * geo.groupInChannels) * geo.inPlane
+                } else {
+                    im2col(x, geo, n: n, group: g, cols: cols)
+                    columns = UnsafePointer(cols)
+                }
+                // dw_g [Og, K] (+)= y_g [Og, L] · columnsᵀ [L, K]
+                gemmInDepthChunks(T.self, transA: false, transB: true, m: og, n: K, k: L,
+                                  a: y + (n * geo.outChannels + g * og) * L, lda: L, b: columns, ldb: L,
+                                  c: target + g * og * K, ldc: K, accumulate: n > images.lowerBound)
             }
-            let source: UnsafePointer<T>
-            if nb == 1 {
-                source = UnsafePointer(y + (n0 * geo.outChannels + g * og) * L)
-            } else {
-                moveOutputBlock(y, geo, n0: n0, nb: nb, group: g, matrix: matrix.pointer, toTensor: false)
-                source = UnsafePointer(matrix.pointer)
-            }
-            // dw_g [Og, K] (+)= y_g [Og, nb·L] · columnsᵀ [nb·L, K]
-            gemmInDepthChunks(T.self, transA: false, transB: true, m: og, n: K, k: nb * L,
-                              a: source, lda: nb * L, b: columns, ldb: nb * L, c: dw + g * og * K, ldc: K,
-                              accumulate: n0 > 0)
         }
     }
-    cols.free()
-    matrix.free()
+    for chunk in 1..<max(chunks, 1) {
+        let partial = partials.pointer + (chunk - 1) * out.count
+        for i in 0..<out.count { dw[i] += partial[i] }
+    }
+    partials.free()
     return out
 }

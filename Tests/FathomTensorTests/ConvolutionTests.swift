@@ -39,19 +39,27 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// Batches larger than one lowering block take the multi-block path.
-    func testManyBlocksMatchPerImage() {
-        let x = sample([5, 64, 40, 40]).to(.float32), w = sample([8, 64, 3, 3], offset: 0.1, scale: 0.2).to(.float32)
+    /// Small convolutions run images in parallel chunks; the result must not depend on it.
+    func testParallelImagesMatchOneByOne() {
+        let x = sample([7, 3, 20, 20]).to(.float32), w = sample([4, 3, 3, 3], offset: 0.1, scale: 0.2).to(.float32)
         let geo = orStop { () throws(TensorError) in
             try conv2dGeometry(input: x, weight: w, bias: nil, stride: 1, padding: 1, dilation: 1, groups: 1)
         }
-        XCTAssertLessThan(geo.blockImages, 5)
-        XCTAssertGreaterThan(geo.blockImages, 1)
-        let y = conv2d(x, weight: w, padding: 1)
-        for n in 0..<5 {
-            let single = conv2d(x[n..<(n + 1)], weight: w, padding: 1)
+        XCTAssertTrue(geo.runsImagesInParallel)
+        XCTAssertGreaterThan(ThreadPool.chunking(count: 7, grain: imageGrain(geo)).chunks, 1)
+        let xi = x.detach().requiringGrad(), wi = w.detach().requiringGrad()
+        let y = conv2d(xi, weight: wi, padding: 1)
+        (y * y).sum().backward()
+        var weightGrad = Tensor.zeros(w.shape)
+        for n in 0..<7 {
+            let xn = x[n..<(n + 1)].detach().requiringGrad(), wn = w.detach().requiringGrad()
+            let single = conv2d(xn, weight: wn, padding: 1)
+            (single * single).sum().backward()
             XCTAssertEqual(y[n..<(n + 1)].doubles, single.doubles, "image \(n)")
+            XCTAssertEqual(xi.grad![n..<(n + 1)].doubles, xn.grad!.doubles, "image \(n) input gradient")
+            weightGrad = weightGrad + wn.grad!
         }
+        for (a, b) in zip(wi.grad!.doubles, weightGrad.doubles) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
     }
 
     func testConv2dGradients() {
@@ -64,6 +72,12 @@ final class ConvolutionTests: XCTestCase {
             conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, groups: 2)
         }
         checkGradients([x, sample([4, 1, 3, 3], offset: 0.3)]) { conv2d($0[0], weight: $0[1], padding: 1, groups: 4) }
+        checkGradients([x, sample([4, 1, 2, 3], offset: 0.3), sample([4])]) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], stride: [2, 3], padding: [1, 2], dilation: [2, 1], groups: 4)
+        }
+        checkGradients([x, sample([4, 1, 3, 3], offset: 0.3), sample([4])]) {
+            convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1, groups: 4)
+        }
         checkGradients([x, sample([3, 4, 1, 1], offset: 0.3), sample([3])]) { conv2d($0[0], weight: $0[1], bias: $0[2]) }
     }
 
@@ -94,6 +108,11 @@ final class ConvolutionTests: XCTestCase {
         checkSecondOrder([x, sample([4, 1, 2, 2], offset: 0.2)]) { xs in
             let y = conv2d(xs[0], weight: xs[1], dilation: 2, groups: 2)
             return y * y
+        }
+        // Depthwise (direct kernels), strided.
+        checkSecondOrder([x, sample([2, 1, 3, 3], offset: 0.2), sample([2])]) { xs in
+            let y = conv2d(xs[0], weight: xs[1], bias: xs[2], stride: [1, 2], padding: 1, groups: 2)
+            return y * y * y
         }
         checkSecondOrder([sample([1, 3, 3, 3]), sample([3, 2, 3, 3], offset: 0.3), sample([2])]) { xs in
             let y = convTranspose2d(xs[0], weight: xs[1], bias: xs[2], stride: 2, padding: 1, outputPadding: 1)
@@ -151,7 +170,12 @@ final class ConvolutionTests: XCTestCase {
         let dw = sample([8, 1, 3, 3], offset: 0.2).to(.float32)
         // A long inner dimension (96·9 = 864 > OpenBLAS's GEMM_Q) in every GEMM.
         let deep = sample([3, 96, 6, 6], offset: 0.3).to(.float32), wDeep = sample([4, 96, 3, 3], offset: 0.4, scale: 0.05).to(.float32)
+        // Large enough per image to run GEMMs one image at a time with OpenBLAS's threads.
+        let wide = sample([2, 32, 16, 16], offset: 0.5).to(.float32), wWide = sample([32, 32, 3, 3], offset: 0.6, scale: 0.05).to(.float32)
         func run() -> [[Float]] {
+            let xw = wide.detach().requiringGrad(), ww = wWide.detach().requiringGrad()
+            let v = conv2d(xw, weight: ww, stride: 1, padding: 1)
+            (v * v).sum().backward()
             let xi = x.detach().requiringGrad(), wi = w.detach().requiringGrad(), di = dw.detach().requiringGrad()
             let y = conv2d(xi, weight: wi, stride: 1, padding: 1)
             let z = conv2d(xi, weight: di, padding: 1, groups: 8)
@@ -162,7 +186,8 @@ final class ConvolutionTests: XCTestCase {
             ((u * u).sum() + (t * t).sum()).backward()
             return [y.scalars(as: Float.self), xi.grad!.scalars(as: Float.self), wi.grad!.scalars(as: Float.self),
                     di.grad!.scalars(as: Float.self), u.scalars(as: Float.self), t.scalars(as: Float.self),
-                    xd.grad!.scalars(as: Float.self), wd.grad!.scalars(as: Float.self)]
+                    xd.grad!.scalars(as: Float.self), wd.grad!.scalars(as: Float.self), v.scalars(as: Float.self),
+                    xw.grad!.scalars(as: Float.self), ww.grad!.scalars(as: Float.self)]
         }
         setNumThreads(1)
         let one = run()
