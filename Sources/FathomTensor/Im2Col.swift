@@ -1,6 +1,7 @@
 // The lowering shared by conv2d and convTranspose2d: the geometry of a 2-d convolution
 // and the three kernels every convolution gradient is made of (forward, input gradient,
-// weight gradient), each as im2col/col2im plus one OpenBLAS GEMM per block of images.
+// weight gradient), each as im2col/col2im plus one OpenBLAS GEMM per image and group (direct
+// loops for depthwise convolutions, in Depthwise.swift).
 
 /// A pair of sizes for the two spatial axes (height, width), as PyTorch's `_pair`.
 /// Write `2` for `(2, 2)` or `[2, 1]` / `Size2(2, 1)` for different sizes.

@@ -8,7 +8,7 @@ final class ConvolutionTests: XCTestCase {
 
     func testConv2dAgainstNumPy() throws {
         let cases = try loadFixtures("conv").filter { !$0.key.hasPrefix("t_") }
-        XCTAssertEqual(cases.count, 12)
+        XCTAssertEqual(cases.count, 13)
         for (name, c) in cases.sorted(by: { $0.key < $1.key }) {
             let inputs = c.inputs.map(\.tensor)
             func run(_ xs: [Tensor]) -> Tensor {
@@ -26,7 +26,7 @@ final class ConvolutionTests: XCTestCase {
 
     func testConvTranspose2dAgainstNumPy() throws {
         let cases = try loadFixtures("conv").filter { $0.key.hasPrefix("t_") }
-        XCTAssertEqual(cases.count, 7)
+        XCTAssertEqual(cases.count, 8)
         for (name, c) in cases.sorted(by: { $0.key < $1.key }) {
             let inputs = c.inputs.map(\.tensor)
             func run(_ xs: [Tensor]) -> Tensor {
@@ -77,6 +77,12 @@ final class ConvolutionTests: XCTestCase {
         }
         checkGradients([x, sample([4, 1, 3, 3], offset: 0.3), sample([4])]) {
             convTranspose2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1, outputPadding: 1, groups: 4)
+        }
+        checkGradients([x, sample([4, 1, 3, 2], offset: 0.3), sample([4])]) {
+            convTranspose2d($0[0], weight: $0[1], bias: $0[2], padding: [1, 0], outputPadding: 1, dilation: 2, groups: 4)
+        }
+        checkGradients([x, sample([4, 1, 3, 2], offset: 0.3), sample([4])]) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], padding: [2, 1], dilation: [1, 2], groups: 4)
         }
         checkGradients([x, sample([3, 4, 1, 1], offset: 0.3), sample([3])]) { conv2d($0[0], weight: $0[1], bias: $0[2]) }
     }
