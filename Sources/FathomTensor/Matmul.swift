@@ -182,11 +182,12 @@ private func gemmBatched<T: FloatScalar>(_ a: Tensor, _ b: Tensor, _: T.Type) ->
     return out
 }
 
-/// Row-major `C = op(A) · op(B)` through OpenBLAS (`sgemm` for Float, `dgemm` for Double).
+/// Row-major `C = op(A) · op(B) + beta · C` through OpenBLAS (`sgemm` for Float, `dgemm`
+/// for Double). With the default `beta = 0`, `C` need not be initialized.
 @inline(__always)
 func gemm<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                           a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-                          c: UnsafeMutablePointer<T>, ldc: Int) {
+                          c: UnsafeMutablePointer<T>, ldc: Int, beta: Double = 0) {
     BLAS.ensureConfigured()
     // OpenBLAS brings its own threads: idle pool workers must not spin against them.
     ThreadPool.shared.parkWorkers()
@@ -194,12 +195,12 @@ func gemm<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int,
     if T.self == Float.self {
         cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1,
                     UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), blasint(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), blasint(ldb), 0,
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), blasint(ldb), Float(beta),
                     UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), blasint(ldc))
     } else {
         cblas_dgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1,
                     UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), blasint(lda),
-                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), blasint(ldb), 0,
+                    UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), blasint(ldb), beta,
                     UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), blasint(ldc))
     }
 }

@@ -1,0 +1,357 @@
+// The lowering shared by conv2d and convTranspose2d: the geometry of a 2-d convolution
+// and the three kernels every convolution gradient is made of (forward, input gradient,
+// weight gradient), each as im2col/col2im plus one OpenBLAS GEMM per image and group (direct
+// loops for depthwise convolutions, in Depthwise.swift).
+
+/// A pair of sizes for the two spatial axes (height, width), as PyTorch's `_pair`.
+/// Write `2` for `(2, 2)` or `[2, 1]` / `Size2(2, 1)` for different sizes.
+public struct Size2: Sendable, Hashable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral,
+                     CustomStringConvertible {
+    public var height: Int
+    public var width: Int
+
+    public init(_ height: Int, _ width: Int) {
+        self.height = height
+        self.width = width
+    }
+
+    /// The same size on both axes.
+    public init(_ both: Int) { self.init(both, both) }
+
+    public init(integerLiteral value: Int) { self.init(value, value) }
+
+    /// `[height, width]`; exactly two elements.
+    public init(arrayLiteral elements: Int...) {
+        precondition(elements.count == 2, "Fathom.Size2: an array literal needs exactly two sizes [height, width], got \(elements)")
+        self.init(elements[0], elements[1])
+    }
+
+    public var description: String { "(\(height), \(width))" }
+}
+
+/// The shapes of a 2-d convolution seen from the conv2d side: input `x` [N, C, H, W],
+/// weight [O, C/groups, kH, kW], output `y` [N, O, OH, OW]. A transposed convolution uses
+/// the same geometry with the roles of `x` and `y` swapped.
+struct ConvGeometry: Equatable {
+    var batch: Int
+    var inChannels: Int, inH: Int, inW: Int
+    var outChannels: Int, outH: Int, outW: Int
+    var kH: Int, kW: Int
+    var stride: Size2, padding: Size2, dilation: Size2
+    var groups: Int
+
+    var inShape: [Int] { [batch, inChannels, inH, inW] }
+    var outShape: [Int] { [batch, outChannels, outH, outW] }
+    var weightShape: [Int] { [outChannels, groupInChannels, kH, kW] }
+    var groupInChannels: Int { inChannels / groups }
+    var groupOutChannels: Int { outChannels / groups }
+    /// Rows of one group's column matrix (and columns of its weight matrix).
+    var columnRows: Int { groupInChannels * kH * kW }
+    var inPlane: Int { inH * inW }
+    var outPlane: Int { outH * outW }
+    /// 1×1, stride 1, no padding: the input plane is already the column matrix.
+    var isPointwise: Bool {
+        kH == 1 && kW == 1 && stride == Size2(1) && padding == Size2(0)
+    }
+
+    /// Multiply-adds of the forward pass (backward costs twice as much).
+    var multiplyAdds: Int { batch * outChannels * outPlane * columnRows }
+
+    /// The output size along one axis, as PyTorch computes it (may be < 1 for bad inputs).
+    static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int) -> Int {
+        let span = input + 2 * padding - dilation * (kernel - 1) - 1
+        return span < 0 ? 0 : span / stride + 1
+    }
+
+    /// Multiply-adds of one image's GEMM for one group.
+    var groupImageMultiplyAdds: Int { groupOutChannels * outPlane * columnRows }
+
+    /// Images are lowered one at a time: measured on a 2-core Cooperlake, one image per GEMM
+    /// beats batching several side by side (the columns and the product stay in cache).
+    /// GEMMs this small run single-threaded inside OpenBLAS anyway, so the pool runs
+    /// images in parallel instead, each with its own workspace.
+    var runsImagesInParallel: Bool { batch > 1 && groupImageMultiplyAdds * groups < ConvGeometry.smallGemm }
+
+    static let smallGemm = 1 << 18
+}
+
+/// Work items of `size` elements per parallel chunk, so each chunk is worth forking for.
+@inline(__always)
+func grain(itemSize: Int) -> Int { max(1, ThreadPool.minParallelElements / max(itemSize, 1)) }
+
+// MARK: - lowering helpers (one image, one group)
+
+/// Writes the column matrix of image `n`, group `group`: row `(c·kH + kh)·kW + kw`, column
+/// `oh·OW + ow` holds `x[n, group·Cg + c, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW]` (zero
+/// outside the image). Channels run in parallel (serially when called inside a pool job).
+func im2col<T: FloatScalar>(_ x: UnsafePointer<T>, _ geo: ConvGeometry, n: Int, group: Int,
+                            cols: UnsafeMutablePointer<T>) {
+    let cg = geo.groupInChannels, plane = geo.inPlane, L = geo.outPlane
+    let (H, W, OH, OW) = (geo.inH, geo.inW, geo.outH, geo.outW)
+    let (kH, kW) = (geo.kH, geo.kW)
+    let (sH, sW) = (geo.stride.height, geo.stride.width)
+    let (pH, pW) = (geo.padding.height, geo.padding.width)
+    let (dH, dW) = (geo.dilation.height, geo.dilation.width)
+    ThreadPool.shared.parallelFor(cg, grain: grain(itemSize: kH * kW * L)) { range in
+        for c in range {
+            let source = x + (n * geo.inChannels + group * cg + c) * plane
+            for kh in 0..<kH {
+                for kw in 0..<kW {
+                    let destination = cols + ((c * kH + kh) * kW + kw) * L
+                    let (owLo, owHi) = validRange(offset: kw * dW - pW, stride: sW, input: W, output: OW)
+                    let wOffset = kw * dW - pW
+                    for oh in 0..<OH {
+                        let ih = oh * sH - pH + kh * dH
+                        let row = destination + oh * OW
+                        if ih < 0 || ih >= H {
+                            row.initialize(repeating: 0, count: OW)
+                            continue
+                        }
+                        row.initialize(repeating: 0, count: owLo)
+                        let sourceRow = source + ih * W + wOffset
+                        if sW == 1 {
+                            for ow in owLo..<owHi { row[ow] = sourceRow[ow] }
+                        } else {
+                            for ow in owLo..<owHi { row[ow] = sourceRow[ow * sW] }
+                        }
+                        (row + owHi).initialize(repeating: 0, count: OW - owHi)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The inverse scatter of `im2col`: adds every column entry into the input position it
+/// was read from. Each (image, channel) plane is owned by one task and summed in a fixed
+/// order, so the result does not depend on the thread count. Overwrites image `n`'s planes
+/// of group `group`.
+func col2im<T: FloatScalar>(_ cols: UnsafePointer<T>, _ geo: ConvGeometry, n: Int, group: Int,
+                            x: UnsafeMutablePointer<T>) {
+    let cg = geo.groupInChannels, plane = geo.inPlane, L = geo.outPlane
+    let (H, W, OH, OW) = (geo.inH, geo.inW, geo.outH, geo.outW)
+    let (kH, kW) = (geo.kH, geo.kW)
+    let (sH, sW) = (geo.stride.height, geo.stride.width)
+    let (pH, pW) = (geo.padding.height, geo.padding.width)
+    let (dH, dW) = (geo.dilation.height, geo.dilation.width)
+    ThreadPool.shared.parallelFor(cg, grain: grain(itemSize: kH * kW * L)) { range in
+        for c in range {
+            let destination = x + (n * geo.inChannels + group * cg + c) * plane
+            destination.initialize(repeating: 0, count: plane)
+            for kh in 0..<kH {
+                for kw in 0..<kW {
+                    let source = cols + ((c * kH + kh) * kW + kw) * L
+                    let (owLo, owHi) = validRange(offset: kw * dW - pW, stride: sW, input: W, output: OW)
+                    let wOffset = kw * dW - pW
+                    for oh in 0..<OH {
+                        let ih = oh * sH - pH + kh * dH
+                        if ih < 0 || ih >= H { continue }
+                        let row = source + oh * OW
+                        let target = destination + ih * W + wOffset
+                        if sW == 1 {
+                            for ow in owLo..<owHi { target[ow] += row[ow] }
+                        } else {
+                            for ow in owLo..<owHi { target[ow * sW] += row[ow] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The outputs `lo..<hi` whose input position `o·stride + offset` lies in `0..<input`.
+@inline(__always)
+func validRange(offset: Int, stride: Int, input: Int, output: Int) -> (Int, Int) {
+    let lo = offset >= 0 ? 0 : min(output, (-offset + stride - 1) / stride)
+    let last = input - 1 - offset
+    let hi = last < 0 ? 0 : min(output, last / stride + 1)
+    return (lo, max(lo, hi))
+}
+
+/// Adds `bias[c]` to every element of channel `c` of a contiguous [N, C, plane] tensor.
+func addChannelBias<T: FloatScalar>(_ out: UnsafeMutablePointer<T>, _ bias: UnsafePointer<T>,
+                                    batch: Int, channels: Int, plane: Int) {
+    ThreadPool.shared.parallelFor(batch * channels, grain: grain(itemSize: plane)) { range in
+        for item in range {
+            let b = bias[item % channels], p = out + item * plane
+            for i in 0..<plane { p[i] += b }
+        }
+    }
+}
+
+/// `C (+)= op(A) · op(B)` as a sequence of GEMMs over fixed slices of the inner dimension.
+///
+/// OpenBLAS blocks the inner dimension differently when it runs threaded (level3_thread.c
+/// halves a remainder between GEMM_Q and 2·GEMM_Q with another rounding than level3.c), so
+/// one GEMM with a long inner dimension can differ in the last bit between thread counts.
+/// Slices no longer than any core's GEMM_Q are summed in one block either way; the slices
+/// are then accumulated in a fixed order, which keeps results thread-count independent.
+@inline(__always)
+func gemmInDepthChunks<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                                       a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                       c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool = false) {
+    var k0 = 0
+    repeat {
+        let depth = min(gemmDepthSlice, k - k0)
+        gemm(T.self, transA: transA, transB: transB, m: m, n: n, k: depth,
+             a: a + (transA ? k0 * lda : k0), lda: lda, b: b + (transB ? k0 : k0 * ldb), ldb: ldb,
+             c: c, ldc: ldc, beta: accumulate || k0 > 0 ? 1 : 0)
+        k0 += depth
+    } while k0 < k
+}
+
+/// The inner-dimension slice of `gemmInDepthChunks`: at most GEMM_Q of the cores OpenBLAS
+/// selects here (SkylakeX/Haswell use 256–384).
+let gemmDepthSlice = 256
+
+// MARK: - the three kernels (contiguous operands; results are new contiguous tensors)
+
+/// Scratch memory, freed by `free()`.
+struct Workspace<T> {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ count: Int) { pointer = .allocate(capacity: max(count, 1)) }
+    func free() { pointer.deallocate() }
+}
+
+/// Runs `body(images, columns workspace)` over the batch: image by image on this thread
+/// (each GEMM and im2col parallel inside), or, for small GEMMs, chunks of images in
+/// parallel. Chunk boundaries depend only on the sizes.
+func forEachImageChunk<T>(_ geo: ConvGeometry, workspace: Int, _: T.Type,
+                          _ body: (_ chunk: Int, _ images: Range<Int>, _ cols: UnsafeMutablePointer<T>) -> Void) {
+    if geo.runsImagesInParallel {
+        let (chunks, size) = ThreadPool.chunking(count: geo.batch, grain: imageGrain(geo))
+        ThreadPool.shared.parallelFor(chunks, grain: 1) { range in
+            let cols = Workspace<T>(workspace)
+            for chunk in range { body(chunk, (chunk * size)..<min(geo.batch, (chunk + 1) * size), cols.pointer) }
+            cols.free()
+        }
+    } else {
+        let cols = Workspace<T>(workspace)
+        body(0, 0..<geo.batch, cols.pointer)
+        cols.free()
+    }
+}
+
+/// Images per parallel chunk: enough work per chunk to be worth a fork.
+func imageGrain(_ geo: ConvGeometry) -> Int {
+    max(1, (1 << 16) / max(geo.groupImageMultiplyAdds * geo.groups, 1))
+}
+
+/// y = conv(x, w) (+ bias): [N, C, H, W] ⊛ [O, C/g, kH, kW] -> [N, O, OH, OW].
+func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor: Tensor?, _ geo: ConvGeometry,
+                                       _: T.Type) -> Tensor {
+    let out = Tensor(uninitializedShape: geo.outShape, dtype: xt.dtype)
+    let y = out.pointer(as: T.self)
+    if out.count == 0 { return out }
+    let x = UnsafePointer(xt.pointer(as: T.self)), w = UnsafePointer(wt.pointer(as: T.self))
+    let bias = biasTensor.map { UnsafePointer($0.pointer(as: T.self)) }
+    if geo.isDepthwise {
+        depthwiseForward(x, w, bias, y, geo)
+        return out
+    }
+    let og = geo.groupOutChannels, K = geo.columnRows, L = geo.outPlane
+    if K == 0 {
+        y.initialize(repeating: 0, count: out.count)
+    } else {
+        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { _, images, cols in
+            for n in images {
+                for g in 0..<geo.groups {
+                    let columns: UnsafePointer<T>
+                    if geo.isPointwise {
+                        columns = x + (n * geo.inChannels + g * geo.groupInChannels) * geo.inPlane
+                    } else {
+                        im2col(x, geo, n: n, group: g, cols: cols)
+                        columns = UnsafePointer(cols)
+                    }
+                    gemmInDepthChunks(T.self, transA: false, transB: false, m: og, n: L, k: K,
+                                      a: w + g * og * K, lda: K, b: columns, ldb: L,
+                                      c: y + (n * geo.outChannels + g * og) * L, ldc: L)
+                }
+            }
+        }
+    }
+    if let bias { addChannelBias(y, bias, batch: geo.batch, channels: geo.outChannels, plane: L) }
+    return out
+}
+
+/// x = convᵀ(y, w) (+ bias per input channel): the adjoint of `convForwardKernel` in `x`,
+/// i.e. conv2d's input gradient and convTranspose2d's forward. [N, O, OH, OW] -> [N, C, H, W].
+func convInputGradKernel<T: FloatScalar>(_ yt: Tensor, _ wt: Tensor, _ biasTensor: Tensor?, _ geo: ConvGeometry,
+                                         _: T.Type) -> Tensor {
+    let out = Tensor(uninitializedShape: geo.inShape, dtype: yt.dtype)
+    let x = out.pointer(as: T.self)
+    if out.count == 0 { return out }
+    let y = UnsafePointer(yt.pointer(as: T.self)), w = UnsafePointer(wt.pointer(as: T.self))
+    let bias = biasTensor.map { UnsafePointer($0.pointer(as: T.self)) }
+    if geo.isDepthwise {
+        depthwiseInputGrad(y, w, bias, x, geo)
+        return out
+    }
+    let og = geo.groupOutChannels, cg = geo.groupInChannels, K = geo.columnRows, L = geo.outPlane
+    if og == 0 || L == 0 || K == 0 {
+        x.initialize(repeating: 0, count: out.count)
+    } else {
+        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { _, images, cols in
+            for n in images {
+                for g in 0..<geo.groups {
+                    // columns [K, L] = W_gᵀ [K, Og] · y_g [Og, L]; for 1×1 the columns are the planes.
+                    let target = geo.isPointwise ? x + (n * geo.inChannels + g * cg) * geo.inPlane : cols
+                    gemmInDepthChunks(T.self, transA: true, transB: false, m: K, n: L, k: og,
+                                      a: w + g * og * K, lda: K, b: y + (n * geo.outChannels + g * og) * L, ldb: L,
+                                      c: target, ldc: L)
+                    if !geo.isPointwise { col2im(UnsafePointer(cols), geo, n: n, group: g, x: x) }
+                }
+            }
+        }
+    }
+    if let bias { addChannelBias(x, bias, batch: geo.batch, channels: geo.inChannels, plane: geo.inPlane) }
+    return out
+}
+
+/// dw = Σₙ y[n] · columns(x[n])ᵀ: the weight gradient of conv2d with output gradient `y`.
+/// Images are accumulated in order within fixed chunks, and chunk sums are added in chunk
+/// order. -> [O, C/g, kH, kW].
+func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: ConvGeometry, _: T.Type) -> Tensor {
+    let out = Tensor(uninitializedShape: geo.weightShape, dtype: xt.dtype)
+    let dw = out.pointer(as: T.self)
+    if out.count == 0 { return out }
+    let x = UnsafePointer(xt.pointer(as: T.self)), y = UnsafePointer(yt.pointer(as: T.self))
+    let og = geo.groupOutChannels, K = geo.columnRows, L = geo.outPlane
+    if geo.batch == 0 || L == 0 {
+        dw.initialize(repeating: 0, count: out.count)
+        return out
+    }
+    if geo.isDepthwise {
+        depthwiseWeightGrad(x, y, dw, geo)
+        return out
+    }
+    let parallel = geo.runsImagesInParallel
+    let chunks = parallel ? ThreadPool.chunking(count: geo.batch, grain: imageGrain(geo)).chunks : 1
+    // Chunk 0 accumulates into `dw`, the others into their own partial sums.
+    let partials = Workspace<T>(parallel ? (chunks - 1) * out.count : 0)
+    forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { chunk, images, cols in
+        let target = chunk == 0 ? dw : partials.pointer + (chunk - 1) * out.count
+        for n in images {
+            for g in 0..<geo.groups {
+                let columns: UnsafePointer<T>
+                if geo.isPointwise {
+                    columns = x + (n * geo.inChannels + g * geo.groupInChannels) * geo.inPlane
+                } else {
+                    im2col(x, geo, n: n, group: g, cols: cols)
+                    columns = UnsafePointer(cols)
+                }
+                // dw_g [Og, K] (+)= y_g [Og, L] · columnsᵀ [L, K]
+                gemmInDepthChunks(T.self, transA: false, transB: true, m: og, n: K, k: L,
+                                  a: y + (n * geo.outChannels + g * og) * L, lda: L, b: columns, ldb: L,
+                                  c: target + g * og * K, ldc: K, accumulate: n > images.lowerBound)
+            }
+        }
+    }
+    for chunk in 1..<max(chunks, 1) {
+        let partial = partials.pointer + (chunk - 1) * out.count
+        for i in 0..<out.count { dw[i] += partial[i] }
+    }
+    partials.free()
+    return out
+}
