@@ -5,7 +5,6 @@ import Foundation
 /// weight and bias always, the input only for layers after the first), batch as in training.
 /// `flop` counts 2 per multiply-add: forward, weight gradient and (if taken) input gradient.
 ///
-/// TODO(lead): wire in with `list += convWorkloads()` in `coreWorkloads()`.
 func convWorkloads() -> [Workload] {
     struct Layer {
         let key: String

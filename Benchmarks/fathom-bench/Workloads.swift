@@ -79,6 +79,7 @@ func coreWorkloads() -> [Workload] {
     list.append(Workload(key: "fork_join_us", unit: "µs", value: { $0 / Double(joins) * 1e6 }) {
         for _ in 0..<joins { ThreadPool.shared.parallelFor(2, grain: 1) { _ in } }
     })
+    list += convWorkloads()
     return list
 }
 

@@ -180,31 +180,6 @@ func addChannelBias<T: FloatScalar>(_ out: UnsafeMutablePointer<T>, _ bias: Unsa
     }
 }
 
-/// `C (+)= op(A) · op(B)` as a sequence of GEMMs over fixed slices of the inner dimension.
-///
-/// OpenBLAS blocks the inner dimension differently when it runs threaded (level3_thread.c
-/// halves a remainder between GEMM_Q and 2·GEMM_Q with another rounding than level3.c), so
-/// one GEMM with a long inner dimension can differ in the last bit between thread counts.
-/// Slices no longer than any core's GEMM_Q are summed in one block either way; the slices
-/// are then accumulated in a fixed order, which keeps results thread-count independent.
-@inline(__always)
-func gemmInDepthChunks<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                                       a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-                                       c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool = false) {
-    var k0 = 0
-    repeat {
-        let depth = min(gemmDepthSlice, k - k0)
-        gemm(T.self, transA: transA, transB: transB, m: m, n: n, k: depth,
-             a: a + (transA ? k0 * lda : k0), lda: lda, b: b + (transB ? k0 : k0 * ldb), ldb: ldb,
-             c: c, ldc: ldc, beta: accumulate || k0 > 0 ? 1 : 0)
-        k0 += depth
-    } while k0 < k
-}
-
-/// The inner-dimension slice of `gemmInDepthChunks`: at most GEMM_Q of the cores OpenBLAS
-/// selects here (SkylakeX/Haswell use 256–384).
-let gemmDepthSlice = 256
-
 // MARK: - the three kernels (contiguous operands; results are new contiguous tensors)
 
 /// Scratch memory, freed by `free()`.
@@ -264,9 +239,9 @@ func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor:
                         im2col(x, geo, n: n, group: g, cols: cols)
                         columns = UnsafePointer(cols)
                     }
-                    gemmInDepthChunks(T.self, transA: false, transB: false, m: og, n: L, k: K,
-                                      a: w + g * og * K, lda: K, b: columns, ldb: L,
-                                      c: y + (n * geo.outChannels + g * og) * L, ldc: L)
+                    gemm(T.self, transA: false, transB: false, m: og, n: L, k: K,
+                         a: w + g * og * K, lda: K, b: columns, ldb: L,
+                         c: y + (n * geo.outChannels + g * og) * L, ldc: L)
                 }
             }
         }
@@ -297,9 +272,9 @@ func convInputGradKernel<T: FloatScalar>(_ yt: Tensor, _ wt: Tensor, _ biasTenso
                 for g in 0..<geo.groups {
                     // columns [K, L] = W_gᵀ [K, Og] · y_g [Og, L]; for 1×1 the columns are the planes.
                     let target = geo.isPointwise ? x + (n * geo.inChannels + g * cg) * geo.inPlane : cols
-                    gemmInDepthChunks(T.self, transA: true, transB: false, m: K, n: L, k: og,
-                                      a: w + g * og * K, lda: K, b: y + (n * geo.outChannels + g * og) * L, ldb: L,
-                                      c: target, ldc: L)
+                    gemm(T.self, transA: true, transB: false, m: K, n: L, k: og,
+                         a: w + g * og * K, lda: K, b: y + (n * geo.outChannels + g * og) * L, ldb: L,
+                         c: target, ldc: L)
                     if !geo.isPointwise { col2im(UnsafePointer(cols), geo, n: n, group: g, x: x) }
                 }
             }
@@ -342,9 +317,9 @@ func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: Con
                     columns = UnsafePointer(cols)
                 }
                 // dw_g [Og, K] (+)= y_g [Og, L] · columnsᵀ [L, K]
-                gemmInDepthChunks(T.self, transA: false, transB: true, m: og, n: K, k: L,
-                                  a: y + (n * geo.outChannels + g * og) * L, lda: L, b: columns, ldb: L,
-                                  c: target + g * og * K, ldc: K, accumulate: n > images.lowerBound)
+                gemm(T.self, transA: false, transB: true, m: og, n: K, k: L,
+                     a: y + (n * geo.outChannels + g * og) * L, lda: L, b: columns, ldb: L,
+                     c: target + g * og * K, ldc: K, beta: (n > images.lowerBound) ? 1 : 0)
             }
         }
     }

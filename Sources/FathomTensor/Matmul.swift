@@ -182,10 +182,37 @@ private func gemmBatched<T: FloatScalar>(_ a: Tensor, _ b: Tensor, _: T.Type) ->
     return out
 }
 
-/// Row-major `C = op(A) · op(B) + beta · C` through OpenBLAS (`sgemm` for Float, `dgemm`
-/// for Double). With the default `beta = 0`, `C` need not be initialized.
+/// Row-major `C = op(A) · op(B) + beta·C` through OpenBLAS (`sgemm` for Float, `dgemm`
+/// for Double), bitwise identical for any thread count. With `beta = 0`, `C` need not be
+/// initialized.
+///
+/// OpenBLAS blocks a long inner dimension differently when it runs threaded (level3_thread.c
+/// halves a remainder between GEMM_Q and 2·GEMM_Q with another rounding than level3.c;
+/// measured: K = 1000 differs in the last bit between 1 and 2 threads), so K is cut here
+/// into equal slices no longer than any core's GEMM_Q, accumulated in a fixed order.
 @inline(__always)
 func gemm<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                          a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                          c: UnsafeMutablePointer<T>, ldc: Int, beta: Double = 0) {
+    let slices = Swift.max(1, (k + gemmDepthSlice - 1) / gemmDepthSlice)
+    let depth = (k + slices - 1) / slices
+    var k0 = 0
+    repeat {
+        let d = Swift.min(depth, k - k0)
+        gemmSlice(T.self, transA: transA, transB: transB, m: m, n: n, k: d,
+                  a: a + (transA ? k0 * lda : k0), lda: lda, b: b + (transB ? k0 : k0 * ldb), ldb: ldb,
+                  c: c, ldc: ldc, beta: k0 > 0 ? 1 : beta)
+        k0 += d
+    } while k0 < k
+}
+
+/// The longest inner dimension handed to OpenBLAS in one call: at most the GEMM_Q of the
+/// cores it selects here (SkylakeX/Cooperlake/Haswell use 256–384), so it never splits K.
+let gemmDepthSlice = 256
+
+/// One OpenBLAS call.
+@inline(__always)
+private func gemmSlice<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                           a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                           c: UnsafeMutablePointer<T>, ldc: Int, beta: Double = 0) {
     BLAS.ensureConfigured()

@@ -85,7 +85,17 @@ final class MatmulTests: XCTestCase {
     }
 
     func testBitwiseSameForAnyThreadCount() {
-        // OpenBLAS splits M and N between threads, never K, so each element sums in the same order.
+        // OpenBLAS splits M and N between threads; `gemm` cuts K into slices OpenBLAS never
+        // splits, so each element sums in the same order. K = 1000 differed before that.
+        for (m, k, n) in [(300, 257, 310), (160, 1000, 172), (64, 2000, 300)] {
+            let a = sample([m, k]).to(.float32), b = sample([k, n], offset: 0.1).to(.float32)
+            let saved = ThreadPool.shared.threadCount
+            defer { ThreadPool.shared.threadCount = saved }
+            ThreadPool.shared.threadCount = 1
+            let one = a.matmul(b).scalars(as: Float.self)
+            ThreadPool.shared.threadCount = 2
+            XCTAssertEqual(a.matmul(b).scalars(as: Float.self), one, "[\(m), \(k)]·[\(k), \(n)]")
+        }
         let a = sample([300, 257]).to(.float32), b = sample([257, 310], offset: 0.1).to(.float32)
         let saved = ThreadPool.shared.threadCount
         defer { ThreadPool.shared.threadCount = saved }
