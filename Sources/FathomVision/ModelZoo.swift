@@ -4,7 +4,8 @@ import FathomTensor
 /// Builds models by the names the command line takes.
 public enum ModelZoo {
     /// The names `make` accepts.
-    public static let names = ["mlp"]
+    public static let names = ["mlp", "lenet5", "vgg11", "vgg16", "resnet20", "resnet32", "resnet56",
+                                "resnet18", "resnet34", "resnet50"]
 
     /// A freshly initialized model.
     ///
@@ -16,6 +17,26 @@ public enum ModelZoo {
         switch name {
         case "mlp":
             return MLP(inputFeatures: inputShape.reduce(1, *), hidden: hidden ?? [512, 512], classCount: classCount)
+        case "lenet5":
+            guard inputShape.count == 3, inputShape[1] >= 20, inputShape[2] >= 20 else {
+                throw ModelZooError("lenet5 needs images of at least 20×20, got input shape \(inputShape)")
+            }
+            return LeNet5(inputShape: inputShape, classCount: classCount)
+        case "vgg11", "vgg16":
+            guard inputShape.count == 3, inputShape[1] >= 32, inputShape[2] >= 32 else {
+                throw ModelZooError("\(name) needs images of at least 32×32 (five poolings), got \(inputShape)")
+            }
+            return VGG(plan: name == "vgg11" ? VGG.vgg11 : VGG.vgg16, inputShape: inputShape, classCount: classCount)
+        case "resnet20", "resnet32", "resnet56":
+            guard inputShape.count == 3 else { throw ModelZooError("\(name) needs [channels, height, width] inputs, got \(inputShape)") }
+            return CIFARResNet(depth: Int(name.dropFirst(6))!, inputChannels: inputShape[0], classCount: classCount)
+        case "resnet18", "resnet34", "resnet50":
+            guard inputShape.count == 3 else { throw ModelZooError("\(name) needs [channels, height, width] inputs, got \(inputShape)") }
+            let plan: [String: (ResNet.Block, [Int])] = [
+                "resnet18": (.basic, [2, 2, 2, 2]), "resnet34": (.basic, [3, 4, 6, 3]), "resnet50": (.bottleneck, [3, 4, 6, 3]),
+            ]
+            let (block, layers) = plan[name]!
+            return ResNet(block: block, layers: layers, inputChannels: inputShape[0], classCount: classCount)
         default:
             throw ModelZooError("unknown model '\(name)'; choose one of \(names.joined(separator: ", "))")
         }

@@ -8,7 +8,7 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model; with no arguments, a quick recipe on the built-in shapes dataset.")
 
-    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "mlp"
+    @Option(help: "Model: \(ModelZoo.names.joined(separator: ", ")).") var model = "lenet5"
     @Option(help: "Dataset: \(DatasetCatalog.names.joined(separator: ", ")).") var dataset = "shapes"
     @Option(help: "Directory holding the dataset's files (not needed for shapes).") var dataDir: String?
     @Option(help: "Epochs (default: the recipe's).") var epochs: Int?
