@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "FathomNNTests", dependencies: ["FathomNN", "FathomTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FathomDataTests", dependencies: ["FathomData"]),
         .testTarget(name: "FathomVisionTests", dependencies: ["FathomVision", "FathomTestSupport"]),
+        // Runs the `fathom` executable end to end (kill and resume, flag errors).
+        .testTarget(name: "CLITests", dependencies: ["FathomTensor", "fathom"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,7 +15,7 @@ struct TrainingLoop {
 
     /// Trains one epoch from batch `position`; returns the epoch's mean loss and accuracy.
     func epoch<D: Dataset>(_ loader: DataLoader<D>, from position: Int, progress: inout Progress, total: Int,
-                           save: () throws -> Void) throws -> (loss: Double, accuracy: Double) {
+                           save: (Progress) throws -> Void) throws -> (loss: Double, accuracy: Double) {
         let batches = loader.batchCount
         let started = Date()
         var lossSum = 0.0, correct = 0, seen = 0
@@ -40,7 +40,7 @@ struct TrainingLoop {
                 try run.log(["step": progress.step, "epoch": progress.epoch + 1, "loss": lossValue,
                              "lr": optimizer.learningRates[0], "images_per_second": rate])
             }
-            if checkpointEvery > 0 && progress.step % checkpointEvery == 0 { try save() }
+            if checkpointEvery > 0 && progress.step % checkpointEvery == 0 { try save(progress) }
             report(progress: progress, index: index, batches: batches, total: total, loss: lossSum / Double(seen),
                    accuracy: Double(correct) / Double(seen), rate: rate,
                    eta: Double(batches - index) * elapsed / Double(index - position))

@@ -43,7 +43,7 @@ struct TrainingSession {
               + "\(model.parameterCount) parameters, \(recipe.optimizer) lr \(recipe.lr), batch \(recipe.batchSize), "
               + "\(recipe.epochs) epochs, \(numThreads()) threads.")
 
-        func saveCheckpoint() throws {
+        func saveCheckpoint(_ progress: Progress) throws {
             try TrainingCheckpoint(model: model.stateDict(), optimizer: optimizer.stateDict(), epoch: progress.epoch,
                                    step: progress.step, schedulerStep: scheduler.stepCount,
                                    generator: Generator.default.state,
@@ -70,7 +70,7 @@ struct TrainingSession {
             trainSeconds += seconds
             lastTest = evaluate(model, on: test, normalizer: normalizer)
             progress.epoch += 1
-            try saveCheckpoint()
+            try saveCheckpoint(progress)
             try run.log(["epoch": progress.epoch, "step": progress.step, "train_loss": epochResult.loss,
                          "train_accuracy": epochResult.accuracy, "test_loss": lastTest.loss,
                          "test_accuracy": lastTest.accuracy, "epoch_seconds": seconds])
