@@ -114,3 +114,49 @@ final class ShapesTests: XCTestCase {
         XCTAssertEqual(area(.ellipse, 40, 20, 2), Double.pi * 20 * 10, accuracy: 8)
     }
 }
+
+final class IDXFuzzTests: XCTestCase {
+    /// Thousands of seeded corruptions of a valid (gzip and raw) IDX file: each is either
+    /// parsed to the promised size or rejected with a DataError — never a crash or a huge
+    /// allocation (the decompression limit bounds memory).
+    func testRandomCorruptionsNeverCrash() throws {
+        var raw: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0, 4]
+        raw += (0..<80).map { UInt8($0 * 3 % 256) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-idx-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let plain = directory.appendingPathComponent("x.idx")
+        try Data(raw).write(to: plain)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-kf", plain.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let compressed = [UInt8](try Data(contentsOf: directory.appendingPathComponent("x.idx.gz")))
+
+        var rng = SplitMix64(seed: 42)
+        var outcomes = (parsed: 0, rejected: 0)
+        let target = directory.appendingPathComponent("fuzz")
+        for trial in 0..<3000 {
+            var bytes = trial % 2 == 0 ? raw : compressed
+            switch rng.next(below: 3) {
+            case 0: bytes = Array(bytes.prefix(Int(rng.next(below: UInt64(bytes.count)))))
+            case 1:
+                for _ in 0..<(1 + Int(rng.next(below: 4))) {
+                    bytes[Int(rng.next(below: UInt64(bytes.count)))] = UInt8(rng.next(below: 256))
+                }
+            default:
+                bytes.insert(UInt8(rng.next(below: 256)), at: Int(rng.next(below: UInt64(bytes.count))))
+            }
+            try Data(bytes).write(to: target)
+            do {
+                let result = try IDX.readBytes(target, limit: 4096)
+                XCTAssertEqual(result.bytes.count, result.shape.reduce(1, *))
+                outcomes.parsed += 1
+            } catch is DataError {
+                outcomes.rejected += 1
+            }
+        }
+        XCTAssertGreaterThan(outcomes.rejected, 1500, "most corruptions are detected")
+    }
+}
