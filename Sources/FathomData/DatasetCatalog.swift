@@ -21,18 +21,26 @@ public enum DatasetCatalog {
     /// - Parameters:
     ///   - directory: where the files are (`--data-dir`); unused by `shapes`.
     ///   - shapesCount: examples in the procedural `shapes` split.
+    /// MNIST and Fashion-MNIST without a directory are downloaded into
+    /// `Downloader.cacheDirectory(for:)`; CIFAR needs `directory`.
     /// - Throws: `DataError` naming the missing files and the `--data-dir` flag.
     public static func load(_ name: String, split: MNIST.Split, directory: URL?, shapesCount: Int? = nil,
                             seed: UInt64 = 0) throws -> ImageDataset {
         func needDirectory() throws -> URL {
             guard let directory else {
-                throw DataError(file: name, "no data directory given; pass --data-dir with the directory holding the \(name) files (this machine cannot download them)")
+                throw DataError(file: name, "no data directory given; pass --data-dir with the directory holding the \(name) files")
             }
             return directory
         }
         switch name {
         case "mnist", "fashion-mnist":
-            return try MNIST.load(split, from: needDirectory())
+            if let directory { return try MNIST.load(split, from: directory) }
+            // No --data-dir: use the cache, downloading what is missing.
+            let cache = Downloader.cacheDirectory(for: name)
+            for file in MNIST.remoteFiles(fashion: name == "fashion-mnist") where file.name.hasPrefix(split == .train ? "train" : "t10k") {
+                try Downloader.ensure(file, in: cache)
+            }
+            return try MNIST.load(split, from: cache)
         case "cifar10":
             return try CIFAR.load(.cifar10, split, from: needDirectory())
         case "cifar100":
