@@ -22,7 +22,7 @@ final class RecurrentTests: XCTestCase {
     private func module(_ name: String, _ p: [String: Double]) -> RecurrentBase {
         let (input, hidden, layers) = (Int(p["input"]!), Int(p["hidden"]!), Int(p["layers"]!))
         let (bias, batchFirst, bidirectional) = (p["bias"] == 1, p["batch_first"] == 1, p["bidirectional"] == 1)
-        switch name.prefix { $0 != "_" } {
+        switch name.prefix(while: { $0 != "_" }) {
         case "rnn":
             return RNN(input, hidden, numLayers: layers, nonlinearity: p["relu"] == 1 ? .relu : .tanh, bias: bias,
                        batchFirst: batchFirst, bidirectional: bidirectional, dtype: .float64)
