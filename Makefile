@@ -1,4 +1,4 @@
-# Fathom: `make run` runs the demo, `make test` runs the tests. Both install what they
+# Fathom: `make run` trains the default recipe, `make test` runs the tests. Both install what they
 # need first (OpenBLAS through apt-get, when missing).
 
 SWIFT ?= swift
@@ -12,7 +12,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	$(SWIFT) run $(RELEASE) fathom demo
+	$(SWIFT) run $(RELEASE) fathom train
 
 # Numeric tests run in release: debug builds are 100-300x slower on kernels.
 test: setup

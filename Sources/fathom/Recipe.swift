@@ -14,7 +14,7 @@ struct Recipe {
     static func defaults(model: String, dataset: String) -> Recipe {
         switch (model, dataset) {
         case (_, "shapes"):
-            return Recipe(epochs: 4, batchSize: 64, lr: 0.05, optimizer: "sgd", momentum: 0.9, weightDecay: 5e-4,
+            return Recipe(epochs: 10, batchSize: 64, lr: 0.05, optimizer: "sgd", momentum: 0.9, weightDecay: 5e-4,
                           schedule: "cosine", augment: false)
         case ("mlp", _):
             return Recipe(epochs: 5, batchSize: 128, lr: 0.05, optimizer: "sgd", momentum: 0.9, weightDecay: 0,
