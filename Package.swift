@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "FathomNN", targets: ["FathomNN"]),
         .library(name: "FathomData", targets: ["FathomData"]),
         .library(name: "FathomVision", targets: ["FathomVision"]),
+        .library(name: "FathomDynamics", targets: ["FathomDynamics"]),
         .executable(name: "fathom", targets: ["fathom"]),
         .executable(name: "fathom-bench", targets: ["fathom-bench"]),
     ],
@@ -35,7 +36,8 @@ let package = Package(
         .target(name: "FathomNN", dependencies: ["FathomTensor"]),
         .target(name: "FathomData", dependencies: ["FathomTensor", "CZlib"]),
         .target(name: "FathomVision", dependencies: ["FathomTensor", "FathomNN"]),
-        .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN", "FathomData", "FathomVision"]),
+        .target(name: "FathomDynamics", dependencies: ["FathomTensor", "FathomNN", "FathomData"]),
+        .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN", "FathomData", "FathomVision", "FathomDynamics"]),
         .executableTarget(
             name: "fathom",
             dependencies: [
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "FathomNNTests", dependencies: ["FathomNN", "FathomTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FathomDataTests", dependencies: ["FathomData"]),
         .testTarget(name: "FathomVisionTests", dependencies: ["FathomVision", "FathomTestSupport"]),
+        .testTarget(name: "FathomDynamicsTests", dependencies: ["FathomDynamics", "FathomVision", "FathomTestSupport"]),
         // Runs the `fathom` executable end to end (kill and resume, flag errors).
         .testTarget(name: "CLITests", dependencies: ["FathomTensor", "fathom"]),
     ],

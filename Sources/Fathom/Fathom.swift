@@ -3,3 +3,4 @@
 @_exported import FathomNN
 @_exported import FathomData
 @_exported import FathomVision
+@_exported import FathomDynamics
