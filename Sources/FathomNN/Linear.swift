@@ -18,7 +18,6 @@ public final class Linear: Layer {
     public override func forward(_ input: Tensor) -> Tensor {
         precondition(input.shape.last == inFeatures,
                      "Fathom.Linear: input of shape \(input.shape) does not end in \(inFeatures) features; the layer is Linear(\(inFeatures), \(outFeatures))")
-        let y = input.matmul(weight.transposed())
-        return bias.map { y + $0 } ?? y
+        return linear(input, weight: weight, bias: bias)
     }
 }

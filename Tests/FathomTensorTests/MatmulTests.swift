@@ -142,3 +142,25 @@ private extension Tensor {
         view(shape: [shape[0], (shape[1] + 1) / 2], strides: [strides[0], strides[1] * 2], offset: offset)
     }
 }
+
+final class LinearMapTests: XCTestCase {
+    func testMatchesMatmulPlusBiasAndGradients() {
+        let x = sample([2, 3, 4]), w = sample([5, 4], offset: 0.2), b = sample([5], offset: -0.1)
+        let reference = x.matmul(w.transposed()) + b
+        XCTAssertLessThan(linear(x, weight: w, bias: b).maxAbsDifference(reference), 1e-12)
+        XCTAssertLessThan(linear(x, weight: w).maxAbsDifference(x.matmul(w.transposed())), 1e-12)
+        XCTAssertEqual(linear(x.to(.float32), weight: w.to(.float32), bias: b.to(.float32)).dtype, .float32)
+        checkGradients([x, w, b]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        checkGradients([sample([3, 4]), w]) { linear($0[0], weight: $0[1]) }
+        checkSecondOrder([sample([3, 4]), w, b]) { linear($0[0], weight: $0[1], bias: $0[2]).tanh() }
+    }
+
+    func testWeightGradientIsContiguousAndErrorsNameShapes() {
+        let w = sample([5, 4]).requiringGrad()
+        linear(sample([3, 4]), weight: w).sum().backward()
+        XCTAssertTrue(w.grad!.isContiguous)
+        XCTAssertThrowsError(try linear(validating: sample([3, 6]), weight: w)) { error in
+            XCTAssertEqual("\(error)", "Fathom.linear: input of shape [3, 6] does not end in 4 features, as weight [5, 4] needs")
+        }
+    }
+}
