@@ -38,10 +38,12 @@ public enum LinearAssignment {
         if rows == 0 || columns == 0 { return Array(repeating: -1, count: rows) }
         let sign = maximize ? -1.0 : 1.0
         if rows <= columns {
-            return hungarian(rows: rows, columns: columns) { i, j in sign * cost[i * columns + j] }
+            return hungarian(rows: rows, columns: columns, cost.map { sign * $0 })
         }
         // More rows than columns: assign each column a row on the transpose.
-        let rowOfColumn = hungarian(rows: columns, columns: rows) { j, i in sign * cost[i * columns + j] }
+        var transposed = [Double](repeating: 0, count: rows * columns)
+        for i in 0..<rows { for j in 0..<columns { transposed[j * rows + i] = sign * cost[i * columns + j] } }
+        let rowOfColumn = hungarian(rows: columns, columns: rows, transposed)
         var result = Array(repeating: -1, count: rows)
         for (j, i) in rowOfColumn.enumerated() { result[i] = j }
         return result
@@ -64,7 +66,7 @@ public enum LinearAssignment {
     /// each by a Dijkstra-like search for the shortest augmenting path in reduced costs
     /// `c(i, j) − u[i] − v[j] >= 0`, after which the potentials are updated so the reduced
     /// costs stay non-negative and are zero along the matching.
-    private static func hungarian(rows n: Int, columns m: Int, _ c: (Int, Int) -> Double) -> [Int] {
+    private static func hungarian(rows n: Int, columns m: Int, _ cost: [Double]) -> [Int] {
         // 1-based, with column 0 a virtual column holding the row being inserted.
         var u = [Double](repeating: 0, count: n + 1)
         var v = [Double](repeating: 0, count: m + 1)
@@ -79,9 +81,10 @@ public enum LinearAssignment {
             repeat {
                 used[j0] = true
                 let i0 = rowOf[j0]
+                let base = (i0 - 1) * m - 1, ui = u[i0]
                 var delta = Double.infinity, j1 = 0
                 for j in 1...m where !used[j] {
-                    let reduced = c(i0 - 1, j - 1) - u[i0] - v[j]
+                    let reduced = cost[base + j] - ui - v[j]
                     if reduced < minSlack[j] { minSlack[j] = reduced; way[j] = j0 }
                     if minSlack[j] < delta { delta = minSlack[j]; j1 = j }
                 }
