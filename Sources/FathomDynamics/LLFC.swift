@@ -121,9 +121,10 @@ func compareFeatures(_ f: Tensor, _ g: Tensor) -> (cosine: Double, perSample: Do
     }
 }
 
-/// 1 − dot/(√a·√b), with 0 when both vectors are zero and 1 when exactly one is.
+/// 1 − dot/(√a·√b), with 0 when both vectors are zero and 1 when exactly one is; rounding
+/// that pushes the cosine past ±1 is clipped, so the distance lies in [0, 2].
 private func cosineDistance(_ dot: Double, _ a: Double, _ b: Double) -> Double {
     if a == 0 && b == 0 { return 0 }
     if a == 0 || b == 0 { return 1 }
-    return 1 - dot / (a.squareRoot() * b.squareRoot())
+    return 1 - Swift.min(1, Swift.max(-1, dot / (a.squareRoot() * b.squareRoot())))
 }
