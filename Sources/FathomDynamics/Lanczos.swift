@@ -51,24 +51,24 @@ extension HessianOperator {
         var alphas: [Double] = [], betas: [Double] = []
         for j in 0..<m {
             var w = apply(basis[j])
-            let alpha = w.dot(basis[j])
+            let alpha = w.innerProduct(basis[j])
             alphas.append(alpha)
             if j == m - 1 { break }
-            w = w - alpha * basis[j]
-            if j > 0 { w = w - betas[j - 1] * basis[j - 1] }
+            w = w.adding(-alpha, times: basis[j])
+            if j > 0 { w = w.adding(-betas[j - 1], times: basis[j - 1]) }
             w = w.orthogonalized(against: basis)
-            let beta = w.norm
+            let beta = w.innerProduct(w).squareRoot()
             let scale = alphas.reduce(0) { Swift.max($0, Swift.abs($1)) }
             if beta <= 1e-10 * Swift.max(scale, 1e-300) { break }
             betas.append(beta)
-            basis.append((1 / beta) * w)
+            basis.append(w.scaled(by: 1 / beta))
         }
         let eigen = SymmetricEigen(tridiagonal: alphas, offDiagonal: betas)
         var vectors: [ParameterVector] = []
         if wantVectors {
             vectors = eigen.vectors.map { y in
-                var sum = y[0] * basis[0]
-                for i in 1..<y.count { sum = sum + y[i] * basis[i] }
+                var sum = basis[0].scaled(by: y[0])
+                for i in 1..<y.count { sum = sum.adding(y[i], times: basis[i]) }
                 return sum.normalized()
             }
         }
