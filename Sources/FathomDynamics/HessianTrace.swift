@@ -22,7 +22,7 @@ extension HessianOperator {
         var values: [Double] = []
         for _ in 0..<samples {
             let v = rademacher(generator)
-            values.append(apply(v).innerProduct(v))
+            values.append(apply(v).dot(v))
         }
         let n = Double(samples)
         let mean = values.reduce(0, +) / n

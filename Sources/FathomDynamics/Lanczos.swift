@@ -51,13 +51,13 @@ extension HessianOperator {
         var alphas: [Double] = [], betas: [Double] = []
         for j in 0..<m {
             var w = apply(basis[j])
-            let alpha = w.innerProduct(basis[j])
+            let alpha = w.dot(basis[j])
             alphas.append(alpha)
             if j == m - 1 { break }
             w = w.adding(-alpha, times: basis[j])
             if j > 0 { w = w.adding(-betas[j - 1], times: basis[j - 1]) }
             w = w.orthogonalized(against: basis)
-            let beta = w.innerProduct(w).squareRoot()
+            let beta = w.dot(w).squareRoot()
             let scale = alphas.reduce(0) { Swift.max($0, Swift.abs($1)) }
             if beta <= 1e-10 * Swift.max(scale, 1e-300) { break }
             betas.append(beta)

@@ -37,7 +37,7 @@ extension HessianOperator {
             for _ in 0..<iterations {
                 let hv = apply(v)
                 used += 1
-                let estimate = hv.innerProduct(v)
+                let estimate = hv.dot(v)
                 v = hv.orthogonalized(against: result.vectors).normalized()
                 if let previous = eigenvalue,
                    Swift.abs(estimate - previous) / (Swift.abs(previous) + 1e-6) < tolerance {

@@ -218,7 +218,7 @@ final class CurvatureTests: XCTestCase {
         let h64 = op64.apply(v)
         let h32 = op32.apply(ParameterVector(v.tensors.map { $0.to(.float32) }))
         XCTAssertEqual(h32.tensors[0].dtype, .float32)
-        XCTAssertEqual(h64.innerProduct(v), h64.dot(v), accuracy: 1e-12 * h64.norm * v.norm)
+        XCTAssertEqual(h64.dot(v), h64.dot(v), accuracy: 1e-12 * h64.norm * v.norm)
         XCTAssertLessThan((h64.adding(-2, times: v) - (h64 - 2 * v)).norm, 1e-14 * h64.norm)
         XCTAssertLessThan((ParameterVector(h32.tensors.map { $0.to(.float64) }) - h64).norm, 1e-4 * h64.norm)
 
