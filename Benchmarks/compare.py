@@ -42,7 +42,7 @@ def main(fathom_path, torch_path):
     print("| workload | Fathom | PyTorch | ratio | target |")
     print("|---|---|---|---|---|")
     for key, value in fathom.items():
-        if not isinstance(value, (int, float)) or key in ("threads", "repeats"):
+        if not isinstance(value, (int, float)) or key in ("threads", "repeats", "noisy_repeat_cores"):
             if value is not None or key not in torch:
                 continue
         other = torch.get(key)

@@ -19,6 +19,9 @@ struct FathomBench: ParsableCommand {
     @Option(help: "Timed repeats per figure (the median is reported).")
     var repeats = 9
 
+    @Option(help: "Seconds each repeat lasts (iterations are batched up to it; at least one).")
+    var repeatSeconds = 0.25
+
     @Option(help: "Threads (default: FATHOM_NUM_THREADS or all cores).")
     var threads: Int?
 
@@ -36,7 +39,7 @@ struct FathomBench: ParsableCommand {
         var results: [(Workload, Sample)] = []
         for workload in workloads {
             if quietWait > 0 { waitForQuiet(upTo: quietWait) }
-            let sample = measure(repeats: max(repeats, 1), workload.body)
+            let sample = measure(repeats: max(repeats, 1), repeatSeconds: repeatSeconds, workload.body)
             results.append((workload, sample))
             if !json {
                 let value = workload.value(sample.median)
@@ -44,7 +47,7 @@ struct FathomBench: ParsableCommand {
                 let noise = sample.otherCPUFraction.map { String(format: "%5.1f%%", $0 * 100) } ?? "   n/a"
                 print(pad(workload.key, 30), pad(String(format: "%10.3f", value), 11), pad(workload.unit, 7),
                       String(format: "[%.3f … %.3f]", min(a, b), max(a, b)), "others' CPU", noise,
-                      sample.droppedRepeats > 0 ? "(\(sample.droppedRepeats) noisy repeats dropped)" : "")
+                      "kept \(sample.keptIndices.count)/\(sample.all.count)" + (sample.quietRepeats < sample.keptIndices.count ? " (too few quiet: the quietest)" : ""))
             }
         }
         let wall = now() - totalStart
@@ -57,6 +60,7 @@ struct FathomBench: ParsableCommand {
             fields.append(("blas_core", quoted(BLAS.coreName)))
             fields.append(("blas_core_detected", quoted(BLAS.detectedCoreName)))
             fields.append(("repeats", "\(repeats)"))
+            fields.append(("noisy_repeat_cores", number(noisyRepeatCores)))
             var spread: [(String, String)] = []
             for (workload, sample) in results {
                 let a = workload.value(sample.min), b = workload.value(sample.max)
@@ -64,13 +68,18 @@ struct FathomBench: ParsableCommand {
                     ("min", number(min(a, b))), ("max", number(max(a, b))),
                     ("other_cpu_fraction", sample.otherCPUFraction.map(number) ?? "null"),
                     ("dropped_repeats", "\(sample.droppedRepeats)"),
+                    ("kept_repeats", "\(sample.keptIndices.count)"),
+                    ("quiet_repeats", "\(sample.quietRepeats)"),
+                    ("total_repeats", "\(sample.all.count)"),
+                    ("values", "[" + sample.all.map { number(workload.value($0)) }.joined(separator: ", ") + "]"),
+                    ("other_cores", "[" + sample.otherCores.map { $0.map(number) ?? "null" }.joined(separator: ", ") + "]"),
                 ])))
             }
             fields.append(("spread", object(spread)))
             fields.append(("noise", object([
                 ("other_cpu_fraction", overall.map(number) ?? "null"),
                 ("wall_seconds", number(wall)),
-                ("note", quoted("other_cpu_fraction: share of all cores' time used by other processes during the run (/proc/stat); spread: min/max over kept repeats")),
+                ("note", quoted("other_cpu_fraction: share of all cores' time used by other processes during the run (/proc/stat); spread: min/max over kept repeats; a repeat is dropped when others used >= noisy_repeat_cores cores during it (if fewer than 3 are quiet, the 3 quietest are kept); values/other_cores: every repeat, in order")),
             ])))
             print(object(fields))
         } else {

@@ -46,13 +46,34 @@ struct NoiseProbe {
     }
 }
 
-/// One measured figure: per-iteration seconds of each kept repeat, and the noise seen.
-struct Sample {
-    var seconds: [Double]
-    /// Fraction of the machine's CPU time that other processes used during the kept repeats.
-    var otherCPUFraction: Double?
-    var droppedRepeats: Int
+/// Repeats in which other processes used at least this many cores (CPU seconds per wall
+/// second, from /proc/stat minus our own `getrusage`) are dropped.
+let noisyRepeatCores = 0.1
 
+/// Fewest repeats a figure is computed from: when fewer were quiet, the quietest this many.
+let minimumKeptRepeats = 3
+
+/// One measured figure: per-iteration seconds of every repeat, the noise seen in each, and
+/// which repeats were kept.
+struct Sample {
+    /// Per-iteration seconds of each repeat, in the order run.
+    var all: [Double]
+    /// Cores' worth of CPU other processes used during each repeat (nil without /proc/stat).
+    var otherCores: [Double?]
+    /// Indices into `all` of the kept repeats.
+    var keptIndices: [Int]
+    /// Repeats under `noisyRepeatCores` (may be fewer than kept: see `minimumKeptRepeats`).
+    var quietRepeats: Int
+
+    var seconds: [Double] { keptIndices.map { all[$0] } }
+    var droppedRepeats: Int { all.count - keptIndices.count }
+    /// Other processes' share of the machine during the kept repeats.
+    var otherCPUFraction: Double? {
+        let values = keptIndices.map { otherCores[$0] }
+        if values.contains(where: { $0 == nil }) { return nil }
+        let cores = Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return values.reduce(0) { $0 + $1! } / Double(values.count) / cores
+    }
     var median: Double {
         let s = seconds.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
@@ -61,10 +82,11 @@ struct Sample {
     var max: Double { seconds.max()! }
 }
 
-/// Runs `work` until `warmup` seconds have passed, sizes each repeat to take about
-/// `repeatSeconds`, then times `repeats` repeats. Repeats during which other processes
-/// used more than a quarter of the machine are dropped while at least 5 remain.
-func measure(repeats: Int, repeatSeconds: Double = 0.05, warmup: Double = 0.1, _ work: () -> Void) -> Sample {
+/// Runs `work` until `warmup` seconds have passed (at least once), sizes each repeat to take
+/// about `repeatSeconds`, then times `repeats` repeats. Repeats during which other processes
+/// used `noisyRepeatCores` or more are dropped; if fewer than `minimumKeptRepeats` remain,
+/// the quietest `minimumKeptRepeats` are kept instead (`quietRepeats` tells).
+func measure(repeats: Int, repeatSeconds: Double = 0.25, warmup: Double = 0.1, _ work: () -> Void) -> Sample {
     var iterations = 0
     let warmStart = now()
     repeat {
@@ -73,18 +95,18 @@ func measure(repeats: Int, repeatSeconds: Double = 0.05, warmup: Double = 0.1, _
     } while now() - warmStart < warmup
     let perIteration = (now() - warmStart) / Double(iterations)
     let inner = Swift.max(1, Int(repeatSeconds / perIteration))
-    let cores = Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-    var runs: [(seconds: Double, other: Double?, wall: Double)] = []
+    var all: [Double] = [], others: [Double?] = []
     for _ in 0..<repeats {
         let probe = NoiseProbe()
         let start = now()
         for _ in 0..<inner { work() }
         let wall = now() - start
-        runs.append((wall / Double(inner), probe.otherCPUSeconds(), wall))
+        all.append(wall / Double(inner))
+        others.append(probe.otherCPUSeconds().map { $0 / wall })
     }
-    let quiet = runs.filter { ($0.other ?? 0) <= 0.25 * $0.wall * cores }
-    let kept = quiet.count >= 5 ? quiet : runs
-    let wall = kept.reduce(0) { $0 + $1.wall }
-    let other: Double? = kept.contains { $0.other == nil } ? nil : kept.reduce(0) { $0 + $1.other! } / (wall * cores)
-    return Sample(seconds: kept.map(\.seconds), otherCPUFraction: other, droppedRepeats: runs.count - kept.count)
+    let quiet = all.indices.filter { (others[$0] ?? 0) < noisyRepeatCores }
+    let kept = quiet.count >= Swift.min(minimumKeptRepeats, repeats)
+        ? quiet
+        : Array(all.indices.sorted { (others[$0] ?? 0) < (others[$1] ?? 0) }.prefix(minimumKeptRepeats)).sorted()
+    return Sample(all: all, otherCores: others, keptIndices: kept, quietRepeats: quiet.count)
 }

@@ -80,6 +80,7 @@ func coreWorkloads() -> [Workload] {
         for _ in 0..<joins { ThreadPool.shared.parallelFor(2, grain: 1) { _ in } }
     })
     list += convWorkloads()
+    list += stepWorkloads()
     return list
 }
 
