@@ -6,7 +6,7 @@ import Foundation
 ///     Adam:  g ← grad + weightDecay·p          AdamW: p ← p·(1 − lr·weightDecay)
 ///     m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²
 ///     p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)
-public final class Adam: Optimizer {
+public final class Adam: GroupedOptimizer<Adam.Options> {
     public struct Options: OptimizerOptions {
         public var lr: Double
         public var beta1: Double
@@ -29,39 +29,20 @@ public final class Adam: Optimizer {
         }
     }
 
-    public var groups: [ParameterGroup<Options>]
-    private let state = OptimizerState()
-
-    public init(groups: [ParameterGroup<Options>]) { self.groups = groups }
-
     public convenience init(_ parameters: [Tensor], lr: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
                             epsilon: Double = 1e-8, weightDecay: Double = 0) {
         self.init(groups: [ParameterGroup(parameters, Options(lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon,
                                                               weightDecay: weightDecay))])
     }
 
-    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
-
-    public var learningRates: [Double] {
-        get { groups.map(\.options.lr) }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
-
-    public func step() {
-        noGrad {
-            for (g, group) in groups.enumerated() {
-                for (i, p) in group.parameters.enumerated() {
-                    guard let grad = p.grad else { continue }
-                    let key = OptimizerState.key(g, i)
-                    let t = (state.steps[key] ?? 0) + 1
-                    state.steps[key] = t
-                    let m = state.buffer("exp_avg", g, i, like: p), v = state.buffer("exp_avg_sq", g, i, like: p)
-                    dispatchFloat(p, op: "Adam.step",
-                                  float: { update(Float.self, p, grad.contiguous(), m, v, t, group.options) },
-                                  double: { update(Double.self, p, grad.contiguous(), m, v, t, group.options) })
-                }
-            }
-        }
+    override func update(_ p: Tensor, gradient grad: Tensor, group g: Int, index i: Int, options o: Options) {
+        let key = OptimizerState.key(g, i)
+        let t = (state.steps[key] ?? 0) + 1
+        state.steps[key] = t
+        let m = state.buffer("exp_avg", g, i, like: p), v = state.buffer("exp_avg_sq", g, i, like: p)
+        dispatchFloat(p, op: "Adam.step",
+                      float: { update(Float.self, p, grad, m, v, t, o) },
+                      double: { update(Double.self, p, grad, m, v, t, o) })
     }
 
     private func update<T: FloatScalar>(_: T.Type, _ p: Tensor, _ grad: Tensor, _ m: Tensor, _ v: Tensor, _ t: Int, _ o: Options) {
@@ -84,12 +65,6 @@ public final class Adam: Optimizer {
                 }
             }
         }
-    }
-
-    public func stateDict() -> [(name: String, tensor: Tensor)] { state.entries() }
-
-    public func load(stateDict: [(name: String, tensor: Tensor)]) throws {
-        try state.load(stateDict, parameters: groups.map(\.parameters))
     }
 }
 

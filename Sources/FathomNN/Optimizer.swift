@@ -38,6 +38,45 @@ extension Optimizer {
     }
 }
 
+/// What every optimizer here shares: parameter groups with their options, per-parameter
+/// state, learning rates for schedulers, state dicts for checkpoints, and the step loop.
+/// A concrete optimizer supplies `update`, one parameter's in-place step.
+public class GroupedOptimizer<Options: OptimizerOptions>: Optimizer {
+    public var groups: [ParameterGroup<Options>]
+    let state = OptimizerState()
+
+    public init(groups: [ParameterGroup<Options>]) { self.groups = groups }
+
+    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
+
+    public var learningRates: [Double] {
+        get { groups.map(\.options.lr) }
+        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
+    }
+
+    public func step() {
+        noGrad {
+            for (g, group) in groups.enumerated() {
+                for (i, p) in group.parameters.enumerated() {
+                    guard let grad = p.grad else { continue }
+                    update(p, gradient: grad.contiguous(), group: g, index: i, options: group.options)
+                }
+            }
+        }
+    }
+
+    /// Updates `parameter` in place (called inside `noGrad`, with a contiguous gradient).
+    func update(_ parameter: Tensor, gradient: Tensor, group: Int, index: Int, options: Options) {
+        fatalError("Fathom.GroupedOptimizer: \(type(of: self)) must override update")
+    }
+
+    public func stateDict() -> [(name: String, tensor: Tensor)] { state.entries() }
+
+    public func load(stateDict: [(name: String, tensor: Tensor)]) throws {
+        try state.load(stateDict, parameters: groups.map(\.parameters))
+    }
+}
+
 /// Per-parameter state buffers, keyed by (group, parameter, name), shared by the optimizers.
 final class OptimizerState {
     private(set) var buffers: [String: Tensor] = [:]

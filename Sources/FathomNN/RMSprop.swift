@@ -5,7 +5,7 @@ import FathomTensor
 ///     g ← grad + weightDecay·p
 ///     s ← αs + (1 − α)g²;   centered: ḡ ← αḡ + (1 − α)g, d ← √(s − ḡ²) + ε, else d ← √s + ε
 ///     momentum > 0: b ← momentum·b + g/d, p ← p − lr·b;   else p ← p − lr·g/d
-public final class RMSprop: Optimizer {
+public final class RMSprop: GroupedOptimizer<RMSprop.Options> {
     public struct Options: OptimizerOptions {
         public var lr: Double
         public var alpha: Double
@@ -27,39 +27,19 @@ public final class RMSprop: Optimizer {
         }
     }
 
-    public var groups: [ParameterGroup<Options>]
-    private let state = OptimizerState()
-
-    public init(groups: [ParameterGroup<Options>]) { self.groups = groups }
-
     public convenience init(_ parameters: [Tensor], lr: Double = 1e-2, alpha: Double = 0.99, epsilon: Double = 1e-8,
                             weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false) {
         self.init(groups: [ParameterGroup(parameters, Options(lr: lr, alpha: alpha, epsilon: epsilon, weightDecay: weightDecay,
                                                               momentum: momentum, centered: centered))])
     }
 
-    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
-
-    public var learningRates: [Double] {
-        get { groups.map(\.options.lr) }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
-
-    public func step() {
-        noGrad {
-            for (g, group) in groups.enumerated() {
-                for (i, p) in group.parameters.enumerated() {
-                    guard let grad = p.grad else { continue }
-                    let o = group.options
-                    let square = state.buffer("square_avg", g, i, like: p)
-                    let mean = o.centered ? state.buffer("grad_avg", g, i, like: p) : nil
-                    let buffer = o.momentum > 0 ? state.buffer("momentum_buffer", g, i, like: p) : nil
-                    dispatchFloat(p, op: "RMSprop.step",
-                                  float: { update(Float.self, p, grad.contiguous(), square, mean, buffer, o) },
-                                  double: { update(Double.self, p, grad.contiguous(), square, mean, buffer, o) })
-                }
-            }
-        }
+    override func update(_ p: Tensor, gradient grad: Tensor, group g: Int, index i: Int, options o: Options) {
+        let square = state.buffer("square_avg", g, i, like: p)
+        let mean = o.centered ? state.buffer("grad_avg", g, i, like: p) : nil
+        let buffer = o.momentum > 0 ? state.buffer("momentum_buffer", g, i, like: p) : nil
+        dispatchFloat(p, op: "RMSprop.step",
+                      float: { update(Float.self, p, grad, square, mean, buffer, o) },
+                      double: { update(Double.self, p, grad, square, mean, buffer, o) })
     }
 
     private func update<T: FloatScalar>(_: T.Type, _ p: Tensor, _ grad: Tensor, _ square: Tensor, _ mean: Tensor?,
@@ -91,11 +71,5 @@ public final class RMSprop: Optimizer {
                 }
             }
         }
-    }
-
-    public func stateDict() -> [(name: String, tensor: Tensor)] { state.entries() }
-
-    public func load(stateDict: [(name: String, tensor: Tensor)]) throws {
-        try state.load(stateDict, parameters: groups.map(\.parameters))
     }
 }

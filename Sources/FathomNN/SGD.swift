@@ -7,7 +7,7 @@ import FathomTensor
 ///     b ← g (first step) or momentum·b + (1 − dampening)·g
 ///     g ← g + momentum·b (Nesterov) or b
 ///     p ← p − lr·g
-public final class SGD: Optimizer {
+public final class SGD: GroupedOptimizer<SGD.Options> {
     public struct Options: OptimizerOptions {
         public var lr: Double
         public var momentum: Double
@@ -27,38 +27,18 @@ public final class SGD: Optimizer {
         }
     }
 
-    public var groups: [ParameterGroup<Options>]
-    private let state = OptimizerState()
-
-    public init(groups: [ParameterGroup<Options>]) { self.groups = groups }
-
     public convenience init(_ parameters: [Tensor], lr: Double, momentum: Double = 0, dampening: Double = 0,
                             weightDecay: Double = 0, nesterov: Bool = false) {
         self.init(groups: [ParameterGroup(parameters, Options(lr: lr, momentum: momentum, dampening: dampening,
                                                               weightDecay: weightDecay, nesterov: nesterov))])
     }
 
-    public var allParameters: [Tensor] { groups.flatMap(\.parameters) }
-
-    public var learningRates: [Double] {
-        get { groups.map(\.options.lr) }
-        set { for i in groups.indices { groups[i].options.lr = newValue[i] } }
-    }
-
-    public func step() {
-        noGrad {
-            for (g, group) in groups.enumerated() {
-                for (i, p) in group.parameters.enumerated() {
-                    guard let grad = p.grad else { continue }
-                    let o = group.options
-                    let first = !state.hasBuffer("momentum_buffer", g, i)
-                    let buffer: Tensor? = o.momentum != 0 ? state.buffer("momentum_buffer", g, i, like: p) : nil
-                    dispatchFloat(p, op: "SGD.step",
-                                  float: { update(Float.self, p, grad.contiguous(), buffer, first, o) },
-                                  double: { update(Double.self, p, grad.contiguous(), buffer, first, o) })
-                }
-            }
-        }
+    override func update(_ p: Tensor, gradient grad: Tensor, group g: Int, index i: Int, options o: Options) {
+        let first = !state.hasBuffer("momentum_buffer", g, i)
+        let buffer: Tensor? = o.momentum != 0 ? state.buffer("momentum_buffer", g, i, like: p) : nil
+        dispatchFloat(p, op: "SGD.step",
+                      float: { update(Float.self, p, grad, buffer, first, o) },
+                      double: { update(Double.self, p, grad, buffer, first, o) })
     }
 
     private func update<T: FloatScalar>(_: T.Type, _ p: Tensor, _ grad: Tensor, _ buffer: Tensor?, _ first: Bool, _ o: Options) {
@@ -78,11 +58,5 @@ public final class SGD: Optimizer {
                 }
             }
         }
-    }
-
-    public func stateDict() -> [(name: String, tensor: Tensor)] { state.entries() }
-
-    public func load(stateDict: [(name: String, tensor: Tensor)]) throws {
-        try state.load(stateDict, parameters: groups.map(\.parameters))
     }
 }
