@@ -24,6 +24,9 @@ struct Train: ParsableCommand {
     @Option(help: "Also checkpoint every N steps (0: at epoch ends only).") var checkpointEvery = 0
     @Option(help: "Limit the training set to N examples (quick experiments).") var trainLimit: Int?
     @Option(help: "Threads (default: FATHOM_NUM_THREADS or all cores).") var threads: Int?
+    @Option(help: "Spawn from this run directory: train exactly as it did up to --at-step, then continue with --seed.")
+    var spawnFrom: String?
+    @Option(help: "The step at which a spawned run branches from its parent (with --spawn-from).") var atStep: Int?
 
     func validate() throws {
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
@@ -32,6 +35,11 @@ struct Train: ParsableCommand {
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
         if checkpointEvery < 0 { throw ValidationError("--checkpoint-every must be >= 0, got \(checkpointEvery)") }
         if let trainLimit, trainLimit <= 0 { throw ValidationError("--train-limit must be positive, got \(trainLimit)") }
+        if (spawnFrom == nil) != (atStep == nil) {
+            throw ValidationError("--spawn-from and --at-step go together: give the parent run directory and the step to branch at")
+        }
+        if let atStep, atStep < 0 { throw ValidationError("--at-step must be >= 0, got \(atStep)") }
+        if spawnFrom != nil && resume != nil { throw ValidationError("--spawn-from starts a new run; it cannot be combined with --resume") }
         if !ModelZoo.names.contains(model) {
             throw ValidationError("--model \(model) is unknown; choose one of \(ModelZoo.names.joined(separator: ", "))")
         }
@@ -42,12 +50,24 @@ struct Train: ParsableCommand {
 
     func run() throws {
         do {
-            var config = try resume.map { try TrainingConfig.read(fromRun: URL(fileURLWithPath: $0)) } ?? makeConfig()
+            var config = try resume.map { try TrainingConfig.read(fromRun: URL(fileURLWithPath: $0)) }
+                ?? spawnFrom.map { try spawnConfig(parent: $0, step: atStep!) } ?? makeConfig()
             if let resume { config.out = resume }
             try TrainingSession(config: config, resuming: resume != nil).run()
         } catch let error as ValidationFailure {
             throw ValidationError(error.description)
         }
+    }
+
+    /// The parent's configuration with this run's seed, output and branch point.
+    private func spawnConfig(parent: String, step: Int) throws -> TrainingConfig {
+        var config = try TrainingConfig.read(fromRun: URL(fileURLWithPath: parent))
+        config.spawn = .init(parent: parent, parentSeed: config.seed, step: step)
+        config.seed = seed
+        config.out = out ?? "\(parent)-spawn-\(step)-\(seed)"
+        config.checkpointEvery = checkpointEvery
+        if let threads { config.threads = threads }
+        return config
     }
 
     private func makeConfig() -> TrainingConfig {

@@ -13,6 +13,25 @@ struct TrainingConfig {
     var checkpointEvery: Int
     var trainLimit: Int?
     var threads: Int?
+    /// Spawning: the run this one branches from and the step it branches at. Up to that
+    /// step everything (data, initialization, data order, dropout) follows the parent's
+    /// seed, so the shared prefix is the parent's training exactly; after it, `seed` takes over.
+    var spawn: Spawn?
+
+    struct Spawn {
+        var parent: String
+        var parentSeed: UInt64
+        var step: Int
+    }
+
+    /// The seed that fixes the data, the initialization and the order before the branch point.
+    var baseSeed: UInt64 { spawn?.parentSeed ?? seed }
+
+    /// The seed of the data order and dropout at `step`.
+    func seed(atStep step: Int) -> UInt64 {
+        guard let spawn, step < spawn.step else { return seed }
+        return spawn.parentSeed
+    }
 
     var json: [String: Any] {
         var object: [String: Any] = [
@@ -24,6 +43,11 @@ struct TrainingConfig {
         if let dataDir { object["data_dir"] = dataDir }
         if let trainLimit { object["train_limit"] = trainLimit }
         if let threads { object["threads"] = threads }
+        if let spawn {
+            object["spawn_from"] = spawn.parent
+            object["spawn_parent_seed"] = spawn.parentSeed
+            object["spawn_step"] = spawn.step
+        }
         return object
     }
 
@@ -48,6 +72,10 @@ struct TrainingConfig {
                               dataDir: object["data_dir"] as? String, recipe: recipe,
                               seed: UInt64(try value("seed", Int.self)), out: directory.path,
                               checkpointEvery: try value("checkpoint_every", Int.self),
-                              trainLimit: object["train_limit"] as? Int, threads: object["threads"] as? Int)
+                              trainLimit: object["train_limit"] as? Int, threads: object["threads"] as? Int,
+                              spawn: (object["spawn_from"] as? String).flatMap { parent in
+                                  guard let seed = object["spawn_parent_seed"] as? Int, let step = object["spawn_step"] as? Int else { return nil }
+                                  return Spawn(parent: parent, parentSeed: UInt64(seed), step: step)
+                              })
     }
 }

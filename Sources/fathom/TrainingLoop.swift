@@ -13,14 +13,16 @@ struct TrainingLoop {
     /// A live, redrawn progress line on a terminal; occasional plain lines otherwise.
     let interactive = isatty(STDOUT_FILENO) != 0
 
-    /// Trains one epoch from batch `position`; returns the epoch's mean loss and accuracy.
+    /// Trains one epoch from batch `position` (stopping early when the step count reaches
+    /// `stopAt`); returns the mean loss and accuracy of the batches it trained on.
     func epoch<D: Dataset>(_ loader: DataLoader<D>, from position: Int, progress: inout Progress, total: Int,
-                           save: (Progress) throws -> Void) throws -> (loss: Double, accuracy: Double) {
+                           stopAt: Int? = nil, save: (Progress) throws -> Void) throws -> (loss: Double, accuracy: Double) {
         let batches = loader.batchCount
         let started = Date()
         var lossSum = 0.0, correct = 0, seen = 0
         var index = position
         for batch in loader.epoch(progress.epoch, from: position) {
+            if let stopAt, progress.step >= stopAt { break }
             let logits = model(normalizer(batch.inputs))
             let loss = crossEntropy(logits, batch.labels)
             loss.backward()

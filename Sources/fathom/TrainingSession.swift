@@ -13,17 +13,19 @@ struct TrainingSession {
         let recipe = config.recipe
         let directory = URL(fileURLWithPath: config.out)
         let dataDirectory = config.dataDir.map { URL(fileURLWithPath: $0) }
-        var train = try DatasetCatalog.load(config.dataset, split: .train, directory: dataDirectory, seed: config.seed)
+        var train = try DatasetCatalog.load(config.dataset, split: .train, directory: dataDirectory, seed: config.baseSeed)
         if let limit = config.trainLimit { train = train.prefix(limit) }
-        let test = try DatasetCatalog.load(config.dataset, split: .test, directory: dataDirectory, seed: config.seed)
+        let test = try DatasetCatalog.load(config.dataset, split: .test, directory: dataDirectory, seed: config.baseSeed)
         let normalizer = InputNormalizer(DatasetCatalog.normalization(config.dataset))
 
-        manualSeed(config.seed)
+        manualSeed(config.baseSeed)
         let model = try ModelZoo.make(config.model, inputShape: train.imageShape, classCount: train.classCount)
         let optimizer = try recipe.makeOptimizer(model.parameters())
-        let augmented = TransformedDataset(train, transform: Compose([
-            RandomCrop(size: train.imageShape[1], padding: 4), RandomHorizontalFlip(),
-        ]), seed: config.seed)
+        if config.spawn?.step == 0 { manualSeed(config.seed) }  // branching before the first step
+        func augmented(seed: UInt64) -> TransformedDataset<ImageDataset> {
+            TransformedDataset(train, transform: Compose([RandomCrop(size: train.imageShape[1], padding: 4), RandomHorizontalFlip()]),
+                               seed: seed)
+        }
         let batchesPerEpoch = DataLoader(train, batchSize: recipe.batchSize, shuffle: true).batchCount
         let scheduler = LRScheduler(optimizer, try recipe.makeSchedule(totalSteps: batchesPerEpoch * recipe.epochs))
         let run = try RunDirectory(directory, config: config.json)
@@ -58,13 +60,24 @@ struct TrainingSession {
         while progress.epoch < recipe.epochs {
             let started = Date()
             let position = progress.step - progress.epoch * batchesPerEpoch
+            // A spawned run follows its parent's seed until the branch point, then its own.
+            let seed = config.seed(atStep: progress.step)
+            let branch = config.spawn.map(\.step).flatMap { $0 > progress.step ? $0 : nil }
             let epochResult: (loss: Double, accuracy: Double)
             if recipe.augment {
-                let loader = DataLoader(augmented, batchSize: recipe.batchSize, shuffle: true, seed: config.seed)
-                epochResult = try loop.epoch(loader, from: position, progress: &progress, total: recipe.epochs, save: saveCheckpoint)
+                let loader = DataLoader(augmented(seed: seed), batchSize: recipe.batchSize, shuffle: true, seed: seed)
+                epochResult = try loop.epoch(loader, from: position, progress: &progress, total: recipe.epochs,
+                                             stopAt: branch, save: saveCheckpoint)
             } else {
-                let loader = DataLoader(train, batchSize: recipe.batchSize, shuffle: true, seed: config.seed)
-                epochResult = try loop.epoch(loader, from: position, progress: &progress, total: recipe.epochs, save: saveCheckpoint)
+                let loader = DataLoader(train, batchSize: recipe.batchSize, shuffle: true, seed: seed)
+                epochResult = try loop.epoch(loader, from: position, progress: &progress, total: recipe.epochs,
+                                             stopAt: branch, save: saveCheckpoint)
+            }
+            if let branch, progress.step == branch {
+                // Branch point: dropout and other draws now follow this run's seed.
+                manualSeed(config.seed)
+                print("Branched from \(config.spawn!.parent) at step \(branch); continuing with seed \(config.seed).")
+                if progress.step - progress.epoch * batchesPerEpoch < batchesPerEpoch { continue }
             }
             let seconds = Date().timeIntervalSince(started)
             trainSeconds += seconds

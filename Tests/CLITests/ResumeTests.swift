@@ -90,3 +90,38 @@ final class ResumeTests: XCTestCase {
         Int(try Safetensors.read(from: url).metadata["fathom.step"] ?? "") ?? -1
     }
 }
+
+/// `fathom train --spawn-from RUN --at-step K`: the shared prefix is the parent's training.
+final class SpawnTests: XCTestCase {
+    func testSpawnWithTheParentsSeedReproducesTheParentAndAnotherSeedBranches() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-spawn-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let fathom = bundle.deletingLastPathComponent().appendingPathComponent("fathom")
+        func train(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = fathom
+            process.arguments = ["train"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, arguments.joined(separator: " "))
+        }
+        func weights(_ run: String) throws -> [[Double]] {
+            try Safetensors.read(from: scratch.appendingPathComponent(run).appendingPathComponent("checkpoint.safetensors"))
+                .tensors.filter { $0.name.hasPrefix("model.") }.map(\.tensor.doubles)
+        }
+        let parent = scratch.appendingPathComponent("parent").path
+        try train(["--model", "mlp", "--dataset", "shapes", "--train-limit", "256", "--batch-size", "32", "--epochs", "2",
+                   "--seed", "1", "--out", parent])
+        // 8 steps per epoch: branch mid-epoch at step 5.
+        try train(["--spawn-from", parent, "--at-step", "5", "--seed", "1", "--out", scratch.appendingPathComponent("same").path])
+        try train(["--spawn-from", parent, "--at-step", "5", "--seed", "2", "--out", scratch.appendingPathComponent("other").path])
+        XCTAssertEqual(try weights("same"), try weights("parent"), "a child with the parent's seed is the parent")
+        XCTAssertNotEqual(try weights("other"), try weights("parent"), "another seed branches off")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("other/config.json"))) as? [String: Any]
+        XCTAssertEqual(config?["spawn_step"] as? Int, 5)
+        XCTAssertEqual(config?["spawn_parent_seed"] as? Int, 1)
+    }
+}
