@@ -29,7 +29,7 @@ import FathomTensor
 ///
 /// Also reported: `classifierError`, the fraction of samples the classifier gets wrong
 /// (collapse is a terminal-phase phenomenon, after this reaches 0), and the traces of Σ_W
-/// and Σ_B. Standard deviations over pairs and norms are population ones.
+/// and Σ_B.
 public struct NeuralCollapseReport: Codable, Equatable, Sendable {
     public var classCount: Int
     public var sampleCount: Int
