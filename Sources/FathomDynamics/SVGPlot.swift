@@ -49,20 +49,20 @@ public struct SVGPlot {
         return (range(series.flatMap(\.x)), range(series.flatMap(\.y)))
     }
 
-    /// About `count` "nice" tick values (steps of 1, 2 or 5 × 10^k) covering `range`.
+    /// About `count` "nice" tick values (steps of 1, 2 or 5 × 10^k) from the last tick at
+    /// or below `range` to the first at or above it, so the axis can span them.
     public static func ticks(_ range: ClosedRange<Double>, count: Int = 5) -> [Double] {
         let span = range.upperBound - range.lowerBound
         guard span > 0, span.isFinite else { return [range.lowerBound] }
         let raw = span / Double(max(count, 1))
-        let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
-        var ticks: [Double] = []
-        var i = ceil(range.lowerBound / step - 1e-9)
-        while i * step <= range.upperBound + step * 1e-9 {
-            ticks.append(abs(i * step) < step * 1e-9 ? 0 : i * step)
-            i += 1
-        }
-        return ticks
+        let exponent = floor(log10(raw))
+        let magnitude = pow(10, exponent)
+        let multiple = [1.0, 2, 5, 10].first { $0 * magnitude >= raw * (1 - 1e-12) } ?? 10
+        let step = multiple * magnitude
+        // i·multiple / 10^−k rather than i·step, so 0.6 prints as 0.6, not 0.6000000000000001.
+        func tick(_ i: Double) -> Double { exponent < 0 ? i * multiple / pow(10, -exponent) : i * step }
+        let first = floor(range.lowerBound / step + 1e-9), last = ceil(range.upperBound / step - 1e-9)
+        return stride(from: first, through: last, by: 1).map { tick($0) == 0 ? 0 : tick($0) }
     }
 
     /// Escapes text for XML content and attribute values.
@@ -89,7 +89,7 @@ public struct SVGPlot {
     public var svg: String {
         let left = 70.0, right = width - 150, top = 40.0, bottom = height - 50
         let (xr, yr) = ranges
-        // Axis limits extend to the outer ticks so the data never touches the frame.
+        // The axes span the outer ticks, which enclose the data.
         let xt = SVGPlot.ticks(xr), yt = SVGPlot.ticks(yr)
         let x0 = min(xr.lowerBound, xt.first!), x1 = max(xr.upperBound, xt.last!)
         let y0 = min(yr.lowerBound, yt.first!), y1 = max(yr.upperBound, yt.last!)

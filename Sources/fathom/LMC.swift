@@ -16,6 +16,7 @@ struct LMC: ParsableCommand {
     @Option(help: "Points on the λ grid, endpoints included.") var points = 11
     @Option(help: "BatchNorm statistics at each λ: interpolate or reestimate (on the train subset).") var bn = "interpolate"
     @Option(help: "Training examples evaluated (the first N).") var trainSubset = 5000
+    @Option(help: "Test examples evaluated (the first N; default: all).") var testLimit: Int?
     @Flag(help: "Also measure layerwise linear feature connectivity at λ = 0.5 on 1000 test inputs.") var llfc = false
     @Option(help: "Run directory (default: runs/lmc-MODEL-DATASET).") var out: String?
 
@@ -23,6 +24,7 @@ struct LMC: ParsableCommand {
         if points < 2 { throw ValidationError("--points must be at least 2 (λ = 0 and 1), got \(points)") }
         if bn != "interpolate" && bn != "reestimate" { throw ValidationError("--bn must be interpolate or reestimate, got \(bn)") }
         if trainSubset <= 0 { throw ValidationError("--train-subset must be positive, got \(trainSubset)") }
+        if let testLimit, testLimit <= 0 { throw ValidationError("--test-limit must be positive, got \(testLimit)") }
     }
 
     func run() throws {
@@ -30,10 +32,10 @@ struct LMC: ParsableCommand {
         let directory = URL(fileURLWithPath: out ?? "runs/lmc-\(pair.modelName)-\(pair.datasetName)")
         let run = try RunDirectory(directory, config: [
             "command": "lmc", "a": a, "b": b, "dataset": pair.datasetName, "points": points, "bn": bn,
-            "train_subset": trainSubset, "llfc": llfc, "model": pair.modelName,
+            "train_subset": trainSubset, "test_limit": testLimit ?? 0, "llfc": llfc, "model": pair.modelName,
         ])
         let train = try pair.batches(.train, limit: trainSubset)
-        let test = try pair.batches(.test)
+        let test = try pair.batches(.test, limit: testLimit)
         let path = LinearPath(from: pair.modelA, to: pair.modelB)
         let lambdas = lambdaGrid(points)
         let handling: BatchNormHandling = bn == "reestimate" ? .reestimate(train) : .interpolate
@@ -77,7 +79,7 @@ struct LMC: ParsableCommand {
         report.image("Error along the path", "interpolation_error.svg")
 
         if llfc {
-            let inputs = try pair.inputs(.test, count: 1000)
+            let inputs = try pair.inputs(.test, count: min(1000, testLimit ?? 1000))
             let results = layerwiseLinearFeatureConnectivity(pair.modelA, along: path, inputs: inputs, lambdas: [0.5])
             summary["llfc"] = try jsonObject(results)
             summary["llfc_layers"] = results.map(\.layer)
