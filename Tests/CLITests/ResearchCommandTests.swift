@@ -91,6 +91,25 @@ final class ResearchCommandTests: XCTestCase {
         XCTAssertTrue(report.contains("| test loss_barrier |"), report)
     }
 
+    func testHessianWritesEigenvaluesTraceAndDensity() throws {
+        let a = try writeCheckpoint("a", seed: 1)
+        let out = scratch.appendingPathComponent("hessian")
+        let result = try fathom(["hessian", "--checkpoint", a.path, "--batch-size", "20", "--top", "2", "--lanczos-steps", "4",
+                                 "--trace-samples", "2", "--density-runs", "1", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let top = try XCTUnwrap(summary["top_eigenvalues"] as? [Double])
+        XCTAssertEqual(top.count, 2)
+        XCTAssertGreaterThanOrEqual(top[0], top[1])
+        for key in ["trace", "trace_standard_error", "hvp_seconds"] {
+            XCTAssertTrue((summary[key] as? Double)?.isFinite ?? false, "summary.json lacks \(key)")
+        }
+        for file in ["spectral_density.svg", "report.md"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
+        }
+    }
+
     func testLMCNamesTheFlagOfABadCheckpoint() throws {
         let a = try writeCheckpoint("a", seed: 1), other = try writeCheckpoint("other", seed: 2, model: "lenet5")
         let mismatch = try fathom(["lmc", "--a", a.path, "--b", other.path, "--out", scratch.appendingPathComponent("x").path])
