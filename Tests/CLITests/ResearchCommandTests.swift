@@ -110,6 +110,30 @@ final class ResearchCommandTests: XCTestCase {
         }
     }
 
+    func testAlignWritesAPermutedCheckpointThatComputesTheSameFunction() throws {
+        let a = try writeCheckpoint("a", seed: 1), b = try writeCheckpoint("b", seed: 2)
+        let out = scratch.appendingPathComponent("align")
+        let result = try fathom(["align", "--a", a.path, "--b", b.path, "--method", "activations", "--match-examples", "50",
+                                 "--test-limit", "100", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["naive_loss_barrier", "aligned_loss_barrier", "barrier_reduction"] {
+            XCTAssertTrue((summary[key] as? Double)?.isFinite ?? false, "summary.json lacks \(key)")
+        }
+        XCTAssertEqual(summary["aligned_b_loss_change"] as? Double ?? 1, 0, accuracy: 1e-5)
+        let aligned = try Safetensors.read(from: out.appendingPathComponent("aligned_b.safetensors"))
+        XCTAssertEqual(aligned.metadata["model"], "mlp")
+        XCTAssertEqual(aligned.metadata["dataset"], "shapes")
+        let original = try Safetensors.read(from: b).tensors
+        let permuted = Dictionary(uniqueKeysWithValues: aligned.tensors.map { ($0.name, $0.tensor) })
+        let first = try XCTUnwrap(permuted["model.1.weight"])
+        XCTAssertEqual(first.shape, [512, 784])
+        XCTAssertNotEqual(first.doubles, original[0].tensor.doubles, "B's hidden units were not permuted")
+        XCTAssertEqual(first.doubles.sorted(), original[0].tensor.doubles.sorted())
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("alignment_loss.svg").path))
+    }
+
     func testLMCNamesTheFlagOfABadCheckpoint() throws {
         let a = try writeCheckpoint("a", seed: 1), other = try writeCheckpoint("other", seed: 2, model: "lenet5")
         let mismatch = try fathom(["lmc", "--a", a.path, "--b", other.path, "--out", scratch.appendingPathComponent("x").path])
