@@ -86,7 +86,8 @@ struct LMC: ParsableCommand {
             summary["llfc_cosine_distance"] = Dictionary(results.map { ($0.layer, $0.cosineDistancePerSample) },
                                                          uniquingKeysWith: { a, _ in a })
             let index = results.indices.map(Double.init)
-            var plot = SVGPlot(title: "LLFC at λ = 0.5", xLabel: "layer index (" + results.map(\.layer).joined(separator: ", ") + ")",
+            var plot = SVGPlot(title: "LLFC at λ = 0.5", xLabel: results.count <= 8 ? "layer (" + results.map(\.layer).joined(separator: ", ") + ")"
+                                                          : "layer index (names: llfc_layers in summary.json)",
                                yLabel: "mean cosine distance")
             plot.add("llfc_cosine_distance", x: index, y: results.map(\.cosineDistancePerSample))
             plot.add("baseline (A vs B)", x: index, y: results.map(\.baselineCosineDistancePerSample))
