@@ -13,7 +13,9 @@ struct TrainingSession {
         let recipe = config.recipe
         let directory = URL(fileURLWithPath: config.out)
         let dataDirectory = config.dataDir.map { URL(fileURLWithPath: $0) }
-        var train = try DatasetCatalog.load(config.dataset, split: .train, directory: dataDirectory, seed: config.baseSeed)
+        // Procedural data is generated only as far as the limit needs (example i depends only on the seed and i).
+        var train = try DatasetCatalog.load(config.dataset, split: .train, directory: dataDirectory,
+                                            shapesCount: config.trainLimit, seed: config.baseSeed)
         if let limit = config.trainLimit { train = train.prefix(limit) }
         let test = try DatasetCatalog.load(config.dataset, split: .test, directory: dataDirectory, seed: config.baseSeed)
         let normalizer = InputNormalizer(DatasetCatalog.normalization(config.dataset))
