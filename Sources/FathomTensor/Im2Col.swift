@@ -74,6 +74,11 @@ struct ConvGeometry: Equatable {
     /// batch 128 went from ~780 to ~580 ms, and it no longer collapses when another process
     /// takes a core, as OpenBLAS's threaded GEMMs do).
     var runsImagesInParallel: Bool { batch > 1 }
+
+    /// Per-image GEMMs below OpenBLAS's own threading threshold.
+    var hasSmallImageGemms: Bool { groupImageMultiplyAdds * groups < ConvGeometry.smallGemm }
+
+    static let smallGemm = 1 << 18
 }
 
 /// Work items of `size` elements per parallel chunk, so each chunk is worth forking for.
@@ -197,13 +202,15 @@ func forEachImageChunk<T>(_ geo: ConvGeometry, workspace: Int, grain: Int, _: T.
                           _ body: (_ chunk: Int, _ images: Range<Int>, _ cols: UnsafeMutablePointer<T>) -> Void) {
     if geo.runsImagesInParallel {
         let (chunks, size) = ThreadPool.chunking(count: geo.batch, grain: grain)
-        BLAS.withSingleThread {
+        func run() {
             ThreadPool.shared.parallelFor(chunks, grain: 1) { range in
                 let cols = Workspace<T>(workspace)
                 for chunk in range { body(chunk, (chunk * size)..<min(geo.batch, (chunk + 1) * size), cols.pointer) }
                 cols.free()
             }
         }
+        // Small GEMMs run single-threaded inside OpenBLAS anyway: no need to switch it.
+        if geo.hasSmallImageGemms { run() } else { BLAS.withSingleThread(run) }
     } else {
         let cols = Workspace<T>(workspace)
         body(0, 0..<geo.batch, cols.pointer)
@@ -219,8 +226,9 @@ func imageGrain(_ geo: ConvGeometry) -> Int {
 /// Images per chunk of the weight gradient: each chunk beyond the first sums into its own
 /// copy of the weight gradient, added up at the end, so at most `weightGradChunks` chunks
 /// (a fixed count: enough to balance two or more threads, independent of the thread count).
+/// Small GEMMs keep `imageGrain`'s finer chunks: their partial sums are small.
 func weightGradImageGrain(_ geo: ConvGeometry) -> Int {
-    max(imageGrain(geo), (geo.batch + weightGradChunks - 1) / weightGradChunks)
+    geo.hasSmallImageGemms ? imageGrain(geo) : max(imageGrain(geo), (geo.batch + weightGradChunks - 1) / weightGradChunks)
 }
 
 let weightGradChunks = 8
