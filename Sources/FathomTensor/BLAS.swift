@@ -42,6 +42,19 @@ public enum BLAS {
     @inline(__always)
     static func ensureConfigured() { _ = configuration }
 
+    /// Runs `body` with OpenBLAS on one thread, then restores its thread count: for GEMMs
+    /// that the pool runs side by side (one per image), which would otherwise each split
+    /// across both cores and synchronize. Splitting only M/N, never K (see `gemm`), makes
+    /// the results the same either way.
+    static func withSingleThread<R>(_ body: () -> R) -> R {
+        ensureConfigured()
+        let threads = openblas_get_num_threads()
+        if threads <= 1 { return body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(threads) }
+        return body()
+    }
+
     /// Called by the pool when its size changes.
     static func threadCountDidChange(_ n: Int) {
         pendingThreads.store(n, ordering: .relaxed)

@@ -68,9 +68,15 @@ struct ConvGeometry: Equatable {
 
     /// Images are lowered one at a time: measured on a 2-core Cooperlake, one image per GEMM
     /// beats batching several side by side (the columns and the product stay in cache).
-    /// GEMMs this small run single-threaded inside OpenBLAS anyway, so the pool runs
-    /// images in parallel instead, each with its own workspace.
-    var runsImagesInParallel: Bool { batch > 1 && groupImageMultiplyAdds * groups < ConvGeometry.smallGemm }
+    /// The pool runs images in parallel, each with its own workspace and a single-threaded
+    /// GEMM: per-image GEMMs of ResNet-sized layers (16–64 output channels) are too short
+    /// and flat for OpenBLAS to split across cores well (measured: the ResNet-20 step at
+    /// batch 128 went from ~780 to ~580 ms, and it no longer collapses when another process
+    /// takes a core, as OpenBLAS's threaded GEMMs do).
+    var runsImagesInParallel: Bool { batch > 1 }
+
+    /// Per-image GEMMs below OpenBLAS's own threading threshold.
+    var hasSmallImageGemms: Bool { groupImageMultiplyAdds * groups < ConvGeometry.smallGemm }
 
     static let smallGemm = 1 << 18
 }
@@ -192,15 +198,19 @@ struct Workspace<T> {
 /// Runs `body(images, columns workspace)` over the batch: image by image on this thread
 /// (each GEMM and im2col parallel inside), or, for small GEMMs, chunks of images in
 /// parallel. Chunk boundaries depend only on the sizes.
-func forEachImageChunk<T>(_ geo: ConvGeometry, workspace: Int, _: T.Type,
+func forEachImageChunk<T>(_ geo: ConvGeometry, workspace: Int, grain: Int, _: T.Type,
                           _ body: (_ chunk: Int, _ images: Range<Int>, _ cols: UnsafeMutablePointer<T>) -> Void) {
     if geo.runsImagesInParallel {
-        let (chunks, size) = ThreadPool.chunking(count: geo.batch, grain: imageGrain(geo))
-        ThreadPool.shared.parallelFor(chunks, grain: 1) { range in
-            let cols = Workspace<T>(workspace)
-            for chunk in range { body(chunk, (chunk * size)..<min(geo.batch, (chunk + 1) * size), cols.pointer) }
-            cols.free()
+        let (chunks, size) = ThreadPool.chunking(count: geo.batch, grain: grain)
+        func run() {
+            ThreadPool.shared.parallelFor(chunks, grain: 1) { range in
+                let cols = Workspace<T>(workspace)
+                for chunk in range { body(chunk, (chunk * size)..<min(geo.batch, (chunk + 1) * size), cols.pointer) }
+                cols.free()
+            }
         }
+        // Small GEMMs run single-threaded inside OpenBLAS anyway: no need to switch it.
+        if geo.hasSmallImageGemms { run() } else { BLAS.withSingleThread(run) }
     } else {
         let cols = Workspace<T>(workspace)
         body(0, 0..<geo.batch, cols.pointer)
@@ -212,6 +222,16 @@ func forEachImageChunk<T>(_ geo: ConvGeometry, workspace: Int, _: T.Type,
 func imageGrain(_ geo: ConvGeometry) -> Int {
     max(1, (1 << 16) / max(geo.groupImageMultiplyAdds * geo.groups, 1))
 }
+
+/// Images per chunk of the weight gradient: each chunk beyond the first sums into its own
+/// copy of the weight gradient, added up at the end, so at most `weightGradChunks` chunks
+/// (a fixed count: enough to balance two or more threads, independent of the thread count).
+/// Small GEMMs keep `imageGrain`'s finer chunks: their partial sums are small.
+func weightGradImageGrain(_ geo: ConvGeometry) -> Int {
+    geo.hasSmallImageGemms ? imageGrain(geo) : max(imageGrain(geo), (geo.batch + weightGradChunks - 1) / weightGradChunks)
+}
+
+let weightGradChunks = 8
 
 /// y = conv(x, w) (+ bias): [N, C, H, W] ⊛ [O, C/g, kH, kW] -> [N, O, OH, OW].
 func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor: Tensor?, _ geo: ConvGeometry,
@@ -229,7 +249,7 @@ func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor:
     if K == 0 {
         y.initialize(repeating: 0, count: out.count)
     } else {
-        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { _, images, cols in
+        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, grain: imageGrain(geo), T.self) { _, images, cols in
             for n in images {
                 for g in 0..<geo.groups {
                     let columns: UnsafePointer<T>
@@ -267,7 +287,7 @@ func convInputGradKernel<T: FloatScalar>(_ yt: Tensor, _ wt: Tensor, _ biasTenso
     if og == 0 || L == 0 || K == 0 {
         x.initialize(repeating: 0, count: out.count)
     } else {
-        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { _, images, cols in
+        forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, grain: imageGrain(geo), T.self) { _, images, cols in
             for n in images {
                 for g in 0..<geo.groups {
                     // columns [K, L] = W_gᵀ [K, Og] · y_g [Og, L]; for 1×1 the columns are the planes.
@@ -302,10 +322,11 @@ func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: Con
         return out
     }
     let parallel = geo.runsImagesInParallel
-    let chunks = parallel ? ThreadPool.chunking(count: geo.batch, grain: imageGrain(geo)).chunks : 1
+    let grain = weightGradImageGrain(geo)
+    let chunks = parallel ? ThreadPool.chunking(count: geo.batch, grain: grain).chunks : 1
     // Chunk 0 accumulates into `dw`, the others into their own partial sums.
     let partials = Workspace<T>(parallel ? (chunks - 1) * out.count : 0)
-    forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, T.self) { chunk, images, cols in
+    forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, grain: grain, T.self) { chunk, images, cols in
         let target = chunk == 0 ? dw : partials.pointer + (chunk - 1) * out.count
         for n in images {
             for g in 0..<geo.groups {
