@@ -127,17 +127,12 @@ struct InputNormalizer {
     }
 }
 
-/// Test loss and accuracy, in evaluation mode and without recording gradients.
+/// Test loss and accuracy of `model` on `data`, normalized as in training (the library's
+/// `evaluate(_:on:)`: evaluation mode, no gradients, modes restored).
 func evaluate(_ model: Layer, on data: ImageDataset, normalizer: InputNormalizer, batchSize: Int = 1000) -> (loss: Double, accuracy: Double) {
-    model.eval()
-    defer { model.train() }
-    var lossSum = 0.0, correct = 0
-    noGrad {
-        for batch in DataLoader(data, batchSize: batchSize).epoch(0) {
-            let logits = model(normalizer(batch.inputs))
-            lossSum += crossEntropy(logits, batch.labels, reduction: .sum).item()
-            correct += Int(logits.argmax(axis: 1).eq(batch.labels).sum().item())
-        }
+    let batches = DataLoader(data, batchSize: batchSize, prefetch: 0).epoch(0).map {
+        Batch(inputs: normalizer($0.inputs), labels: $0.labels)
     }
-    return (lossSum / Double(data.count), Double(correct) / Double(data.count))
+    let result = FathomDynamics.evaluate(model, on: batches)
+    return (result.loss, 1 - result.error)
 }
