@@ -18,16 +18,6 @@ final class ResearchCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    private func fathomExecutable() throws -> URL {
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        let url = bundle.deletingLastPathComponent().appendingPathComponent("fathom")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            XCTFail("the fathom executable is not built at \(url.path) (this target depends on it, so swift test builds it)")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return url
-    }
-
     /// Runs fathom; returns its exit status and standard error.
     private func fathom(_ arguments: [String]) throws -> (status: Int32, errors: String) {
         let process = Process(), pipe = Pipe()

@@ -15,17 +15,6 @@ final class ResumeTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    /// The `fathom` executable in the same build directory as this test bundle.
-    private func fathomExecutable() throws -> URL {
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        let url = bundle.deletingLastPathComponent().appendingPathComponent("fathom")
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            XCTFail("the fathom executable is not built at \(url.path) (this target depends on it, so swift test builds it)")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return url
-    }
-
     private func start(_ arguments: [String]) throws -> Process {
         let process = Process()
         process.executableURL = try fathomExecutable()
@@ -96,8 +85,7 @@ final class SpawnTests: XCTestCase {
     func testSpawnWithTheParentsSeedReproducesTheParentAndAnotherSeedBranches() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-spawn-\(UUID())")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let bundle = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        let fathom = bundle.deletingLastPathComponent().appendingPathComponent("fathom")
+        let fathom = try fathomExecutable()
         func train(_ arguments: [String]) throws {
             let process = Process()
             process.executableURL = fathom
