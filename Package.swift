@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "FathomNN", dependencies: ["FathomTensor"]),
         .target(name: "FathomData", dependencies: ["FathomTensor", "CZlib"]),
-        .target(name: "FathomVision", dependencies: ["FathomTensor", "FathomNN"]),
+        .target(name: "FathomVision", dependencies: ["FathomTensor", "FathomNN", "FathomData"]),
         .target(name: "FathomDynamics", dependencies: ["FathomTensor", "FathomNN", "FathomData"]),
         .target(name: "Fathom", dependencies: ["FathomTensor", "FathomNN", "FathomData", "FathomVision", "FathomDynamics"]),
         .executableTarget(
@@ -62,8 +62,8 @@ let package = Package(
         ),
         .testTarget(name: "FathomNNTests", dependencies: ["FathomNN", "FathomTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FathomDataTests", dependencies: ["FathomData"]),
-        .testTarget(name: "FathomVisionTests", dependencies: ["FathomVision", "FathomTestSupport"]),
-        .testTarget(name: "FathomDynamicsTests", dependencies: ["FathomDynamics", "FathomVision", "FathomTestSupport"]),
+        .testTarget(name: "FathomVisionTests", dependencies: ["FathomVision", "FathomTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FathomDynamicsTests", dependencies: ["FathomDynamics", "FathomVision", "FathomTestSupport"], exclude: ["Fixtures"]),
         // Runs the `fathom` executable end to end (kill and resume, flag errors).
         .testTarget(name: "CLITests", dependencies: ["FathomTensor", "fathom"]),
     ],
