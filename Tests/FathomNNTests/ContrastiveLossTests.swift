@@ -90,7 +90,7 @@ final class ContrastiveLossTests: XCTestCase {
         XCTAssertThrowsError(try checkPairedViews(sample([3, 2]), sample([3, 2]), temperature: 0, reduction: .mean, op: "dclLoss")) {
             XCTAssertTrue("\($0)".contains("temperature is 0.0"), "\($0)")
         }
-        XCTAssertThrowsError(try checkEmbeddings(sample([3, 2]), labels: Tensor([0, 1] as [Int64]), op: "supConLoss")) {
+        XCTAssertThrowsError(try checkLabelledEmbeddings(sample([3, 2]), labels: Tensor([0, 1] as [Int64]), op: "supConLoss")) {
             XCTAssertTrue("\($0)".contains("shape [3]"), "\($0)")
         }
     }

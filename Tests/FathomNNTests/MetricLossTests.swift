@@ -57,7 +57,7 @@ final class MetricLossTests: XCTestCase {
         let cosine = Tensor([Foundation.cos(theta), 0.2, -0.1, 0.3], shape: [2, 2])
         let logits = arcFaceLogits(cosine, labels: Tensor([0, -1] as [Int64]), scale: 10, margin: m).doubles
         XCTAssertEqual(logits[0], 10 * Foundation.cos(theta + m), accuracy: 1e-12)
-        XCTAssertEqual(Array(logits[1...]), [2.0, -1.0, 3.0].map { $0 }, "unlabelled rows and non-targets are only scaled")
+        XCTAssertEqual(Array(logits[1...]), [2.0, -1.0, 3.0], "unlabelled rows and non-targets are only scaled")
     }
 
     func testCenterLossModule() {
@@ -72,7 +72,7 @@ final class MetricLossTests: XCTestCase {
     }
 
     func testValidation() {
-        XCTAssertThrowsError(try checkLabelRange(Tensor([0, 5] as [Int64]), classes: 3, allowing: -1, op: "arcFaceLogits")) {
+        XCTAssertThrowsError(try checkClassLabels(Tensor([0, 5] as [Int64]), classes: 3, allowing: -1, op: "arcFaceLogits")) {
             XCTAssertTrue("\($0)".contains("label 5 is out of range for 3 classes"), "\($0)")
         }
     }

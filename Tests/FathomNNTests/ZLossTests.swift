@@ -43,8 +43,8 @@ final class ZLossTests: XCTestCase {
     }
 
     func testValidation() {
-        // Runs the throwing checks through a bad rank: [2, 3, 4] logits.
-        XCTAssertThrowsError(try checkLabelRange(Tensor([7] as [Int64]), classes: 4, allowing: nil, op: "sphericalZLoss")) {
+        // The label check sphericalZLoss runs (it stops with this message).
+        XCTAssertThrowsError(try checkClassLabels(Tensor([7] as [Int64]), classes: 4, allowing: nil, op: "sphericalZLoss")) {
             XCTAssertTrue("\($0)".contains("label 7 is out of range for 4 classes"), "\($0)")
         }
     }

@@ -22,16 +22,16 @@ import FathomTensor
 /// order `view1` rows, then `view2` rows.
 ///
 /// - Parameters:
-///   - temperature: τ > 0 (SimCLR's default in its code base is 0.5; 0.1 for large batches).
+///   - temperature: τ > 0 (0.5 here, SimCLR's CIFAR-10 setting; its large-batch ImageNet runs use 0.1).
 public func ntXentLoss(_ view1: Tensor, _ view2: Tensor, temperature: Double = 0.5,
                        reduction: LossReduction = .mean) -> Tensor {
     let n = stopOnError { () throws(TensorError) in
         try checkPairedViews(view1, view2, temperature: temperature, reduction: reduction, op: "ntXentLoss")
     }
-    let z = l2Normalized(Tensor.cat([view1, view2], axis: 0))
+    let z = unitLengthRows(Tensor.cat([view1, view2], axis: 0))
     let logits = z.matmul(z.transposed()) / temperature
     let positive = (z.select([.range(start: 0, end: n)]) * z.select([.range(start: n, end: nil)])).sum(axis: 1) / temperature
-    let denominator = logits.maskedFill(mask: identityMask(2 * n), value: -.infinity).logsumexp(axis: 1)
+    let denominator = logits.maskedFill(mask: diagonalMask(2 * n), value: -.infinity).logsumexp(axis: 1)
     return reduceLoss(denominator - Tensor.cat([positive, positive], axis: 0), reduction)
 }
 
@@ -52,17 +52,17 @@ public func supConLoss(_ features: Tensor, labels: Tensor, temperature: Double =
                        baseTemperature: Double? = nil, reduction: LossReduction = .mean) -> Tensor {
     let op = "supConLoss"
     stopOnError { () throws(TensorError) in
-        try checkEmbeddings(features, labels: labels, op: op)
+        try checkLabelledEmbeddings(features, labels: labels, op: op)
         try checkReduction(reduction, op: op)
         guard temperature > 0, (baseTemperature ?? 1) > 0 else {
             throw TensorError(op: op, "temperature \(temperature) and baseTemperature \(baseTemperature ?? temperature) must be positive")
         }
     }
     let m = features.shape[0]
-    let z = l2Normalized(features)
+    let z = unitLengthRows(features)
     let logits = z.matmul(z.transposed()) / temperature
-    let notSelf = identityMask(m).logicalNot()
-    let positives = sameLabelMask(labels).logicalAnd(notSelf).to(z.dtype)
+    let notSelf = diagonalMask(m).logicalNot()
+    let positives = labelMatchMask(labels).logicalAnd(notSelf).to(z.dtype)
     let counts = positives.sum(axis: 1)
     let denominator = logits.maskedFill(mask: notSelf.logicalNot(), value: -.infinity).logsumexp(axis: 1)
     let meanPositive = (logits * positives).sum(axis: 1) / maximum(counts, 1.0)
@@ -77,10 +77,11 @@ public func supConLoss(_ features: Tensor, labels: Tensor, temperature: Double =
 ///
 ///     ℓ_k = −w_k · s(z_k, z_k⁺)/τ + log Σ_{j ∉ {k, k⁺}} exp(s(z_k, z_j)/τ)
 ///
-/// the sum running over the 2N − 2 negatives of both views, in one log-sum-exp (as in the
-/// paper and the authors' code; lightly's `DCLLoss` instead adds two log-sum-exps, one per
-/// view). `w_k = 1` here; `dclwLoss` weights the positive term. `.mean` averages the 2N
-/// anchors (the mean of both directions).
+/// the sum running over the 2N − 2 negatives of both views, in one log-sum-exp (as eq. 6
+/// and the widely used implementation github.com/raminnakhli/Decoupled-Contrastive-Learning;
+/// lightly's `DCLLoss` instead adds two log-sum-exps, one per view). `w_k = 1` here;
+/// `dclwLoss` weights the positive term. `.mean` averages the 2N anchors, as lightly does
+/// (raminnakhli's code adds the two directions' means: twice this value).
 public func dclLoss(_ view1: Tensor, _ view2: Tensor, temperature: Double = 0.1,
                     reduction: LossReduction = .mean) -> Tensor {
     decoupledContrastive(view1, view2, temperature: temperature, sigma: nil, reduction: reduction, op: "dclLoss")
@@ -91,9 +92,10 @@ public func dclLoss(_ view1: Tensor, _ view2: Tensor, temperature: Double = 0.1,
 ///
 ///     w_i = 2 − exp(s(z_i, z_i⁺)/σ) / ( (1/N) Σ_j exp(s(z_j, z_j⁺)/σ) )  =  2 − N · softmax_i(s(z_i, z_i⁺)/σ)
 ///
-/// (the same weight for both views of example i; the mean of the weights is 1), σ = 0.5 as
-/// in the paper. The weight is differentiated like the rest (as in the authors' code;
-/// lightly's `DCLWLoss` detaches it).
+/// (the paper's `2 − exp(⟨z_i, z_i⁺⟩/σ) / E_i[exp(⟨z_i, z_i⁺⟩/σ)]`, as lightly computes it;
+/// raminnakhli's code drops the factor N), the same weight for both views of example i (the
+/// weights average 1), σ = 0.5 as in the paper. The weight is differentiated like the rest
+/// (as raminnakhli's code does; lightly's `DCLWLoss` detaches it).
 public func dclwLoss(_ view1: Tensor, _ view2: Tensor, temperature: Double = 0.1, sigma: Double = 0.5,
                      reduction: LossReduction = .mean) -> Tensor {
     decoupledContrastive(view1, view2, temperature: temperature, sigma: sigma, reduction: reduction, op: "dclwLoss")
@@ -105,7 +107,7 @@ private func decoupledContrastive(_ view1: Tensor, _ view2: Tensor, temperature:
         if let sigma, !(sigma > 0) { throw TensorError(op: op, "sigma is \(sigma); it must be positive") }
         return try checkPairedViews(view1, view2, temperature: temperature, reduction: reduction, op: op)
     }
-    let z = l2Normalized(Tensor.cat([view1, view2], axis: 0))
+    let z = unitLengthRows(Tensor.cat([view1, view2], axis: 0))
     let logits = z.matmul(z.transposed()) / temperature
     let cosine = (z.select([.range(start: 0, end: n)]) * z.select([.range(start: n, end: nil)])).sum(axis: 1)
     var positive = cosine / temperature
@@ -122,24 +124,24 @@ private func decoupledContrastive(_ view1: Tensor, _ view2: Tensor, temperature:
 // MARK: shared helpers (also used by the metric losses)
 
 /// Rows of `x` divided by their L2 norm (at least 1e-12, as `torch.nn.functional.normalize`).
-func l2Normalized(_ x: Tensor) -> Tensor {
+func unitLengthRows(_ x: Tensor) -> Tensor {
     x / maximum(x.norm(axis: -1, keepDims: true), 1e-12)
 }
 
 /// The `[n, n]` boolean identity (true on the diagonal).
-func identityMask(_ n: Int) -> Tensor {
+func diagonalMask(_ n: Int) -> Tensor {
     let i = Tensor.arange(n)
     return i.reshaped([n, 1]) .== i.reshaped([1, n])
 }
 
 /// `[M, M]` boolean: `labels[i] == labels[j]`.
-func sameLabelMask(_ labels: Tensor) -> Tensor {
+func labelMatchMask(_ labels: Tensor) -> Tensor {
     let m = labels.count
     return labels.reshaped([m, 1]) .== labels.reshaped([1, m])
 }
 
 /// Validates `[N, D]` floating-point embeddings with int64 labels `[N]`.
-func checkEmbeddings(_ x: Tensor, labels: Tensor, op: String) throws(TensorError) {
+func checkLabelledEmbeddings(_ x: Tensor, labels: Tensor, op: String) throws(TensorError) {
     try requireFloatingPoint(x, op: op, name: "the embeddings")
     guard x.rank == 2, x.shape[0] > 0 else {
         throw TensorError(op: op, "embeddings must be a non-empty [N, D] batch, got shape \(shapeText(x.shape))")

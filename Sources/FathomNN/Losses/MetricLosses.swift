@@ -6,7 +6,7 @@ import Foundation
 import FathomTensor
 
 /// Batch-hard triplet loss (Hermans, Beyer & Leibe 2017, "In Defense of the Triplet Loss
-/// for Person Re-Identification", eq. 5), on Euclidean (not squared) distances.
+/// for Person Re-Identification", batch-hard variant), on Euclidean (not squared) distances.
 ///
 /// For each anchor a of the `[N, D]` batch, the hardest positive is the farthest row with
 /// the same label (other than a) and the hardest negative the closest row with another label:
@@ -25,14 +25,14 @@ public func batchHardTripletLoss(_ embeddings: Tensor, labels: Tensor, margin: D
                                  reduction: LossReduction = .mean) -> Tensor {
     let op = "batchHardTripletLoss"
     stopOnError { () throws(TensorError) in
-        try checkEmbeddings(embeddings, labels: labels, op: op)
+        try checkLabelledEmbeddings(embeddings, labels: labels, op: op)
         try checkReduction(reduction, op: op)
         guard margin >= 0 else { throw TensorError(op: op, "margin is \(margin); it must be non-negative") }
     }
     let n = embeddings.shape[0]
-    let distance = euclideanDistances(embeddings)
-    let same = sameLabelMask(labels)
-    let positiveMask = same.logicalAnd(identityMask(n).logicalNot())
+    let distance = pairwiseEuclideanDistances(embeddings)
+    let same = labelMatchMask(labels)
+    let positiveMask = same.logicalAnd(diagonalMask(n).logicalNot())
     let negativeMask = same.logicalNot()
     let hasPositive = positiveMask.to(.int64).sum(axis: 1) .> 0
     let hasNegative = negativeMask.to(.int64).sum(axis: 1) .> 0
@@ -50,7 +50,7 @@ public func batchHardTripletLoss(_ embeddings: Tensor, labels: Tensor, margin: D
 }
 
 /// Pairwise Euclidean distances `[N, N]` of the rows of `x`, with a zero-safe square root.
-func euclideanDistances(_ x: Tensor) -> Tensor {
+func pairwiseEuclideanDistances(_ x: Tensor) -> Tensor {
     let squaredNorms = x.square().sum(axis: 1, keepDims: true)
     let squared = (squaredNorms + squaredNorms.transposed() - 2.0 * x.matmul(x.transposed())).clamp(min: 0)
     let positive = squared .> 0
@@ -58,7 +58,7 @@ func euclideanDistances(_ x: Tensor) -> Tensor {
 }
 
 /// Center loss (Wen et al. 2016, "A Discriminative Feature Learning Approach for Deep Face
-/// Recognition", eq. 2): per sample `½‖x_i − c_{y_i}‖²`.
+/// Recognition"): per sample `½‖x_i − c_{y_i}‖²`.
 ///
 /// The paper's `L_C = ½ Σ_i ‖x_i − c_{y_i}‖²` sums over the mini-batch; here `.mean` divides
 /// that sum by the batch size N (not by the feature size D), `.sum` is the paper's sum and
@@ -70,13 +70,13 @@ func euclideanDistances(_ x: Tensor) -> Tensor {
 public func centerLoss(_ features: Tensor, labels: Tensor, centers: Tensor, reduction: LossReduction = .mean) -> Tensor {
     let op = "centerLoss"
     stopOnError { () throws(TensorError) in
-        try checkEmbeddings(features, labels: labels, op: op)
+        try checkLabelledEmbeddings(features, labels: labels, op: op)
         try checkReduction(reduction, op: op)
         try requireFloatingPoint(centers, op: op, name: "centers")
         guard centers.rank == 2, centers.shape[1] == features.shape[1] else {
             throw TensorError(op: op, "centers have shape \(shapeText(centers.shape)); they must be [classes, \(features.shape[1])] for features of shape \(shapeText(features.shape))")
         }
-        try checkLabelRange(labels, classes: centers.shape[0], allowing: nil, op: op)
+        try checkClassLabels(labels, classes: centers.shape[0], allowing: nil, op: op)
     }
     let chosen = centers.to(features.dtype).indexSelect(axis: 0, index: labels)
     return reduceLoss((features - chosen).square().sum(axis: 1) * 0.5, reduction)
@@ -175,13 +175,13 @@ private func marginTargetMask(_ cosine: Tensor, _ labels: Tensor, op: String) th
     guard labels.dtype == .int64, labels.shape == [cosine.shape[0]] else {
         throw TensorError(op: op, "labels must be int64 of shape [\(cosine.shape[0])], got \(labels.dtype) \(shapeText(labels.shape))")
     }
-    try checkLabelRange(labels, classes: cosine.shape[1], allowing: -1, op: op)
+    try checkClassLabels(labels, classes: cosine.shape[1], allowing: -1, op: op)
     let classes = Tensor.arange(cosine.shape[1]).reshaped([1, cosine.shape[1]])
     return classes .== labels.reshaped([cosine.shape[0], 1])
 }
 
 /// Throws unless every label is in 0..<classes (or equals `allowing`).
-func checkLabelRange(_ labels: Tensor, classes: Int, allowing: Int64?, op: String) throws(TensorError) {
+func checkClassLabels(_ labels: Tensor, classes: Int, allowing: Int64?, op: String) throws(TensorError) {
     let values = labels.contiguous().scalars(as: Int64.self)
     if let bad = values.first(where: { ($0 < 0 || $0 >= Int64(classes)) && $0 != allowing }) {
         throw TensorError(op: op, "label \(bad) is out of range for \(classes) classes; labels must be in 0..<\(classes)\(allowing.map { " or \($0)" } ?? "")")

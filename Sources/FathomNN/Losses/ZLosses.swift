@@ -17,7 +17,7 @@ public func auxiliaryZLoss(_ logits: Tensor, coefficient: Double = 1e-4, reducti
 }
 
 /// The Z-loss of de Brébisson & Vincent 2016 ("The Z-loss: a shift and scale invariant
-/// classification loss belonging to the Spherical Family", eq. 3): the outputs `o` (`[N, C]`,
+/// classification loss belonging to the Spherical Family"): the outputs `o` (`[N, C]`,
 /// or `[C]`) are standardized over the classes,
 ///
 ///     μ = (1/C) Σ_k o_k,   σ = √((1/C) Σ_k o_k² − μ²),   z_k = (o_k − μ)/σ
@@ -43,7 +43,7 @@ public func sphericalZLoss(_ logits: Tensor, labels: Tensor, a: Double, b: Doubl
         guard labels.dtype == .int64, labels.shape == rows else {
             throw TensorError(op: op, "labels must be int64 of shape \(shapeText(rows)) for logits \(shapeText(logits.shape)), got \(labels.dtype) \(shapeText(labels.shape))")
         }
-        try checkLabelRange(labels, classes: logits.shape.last!, allowing: nil, op: op)
+        try checkClassLabels(labels, classes: logits.shape.last!, allowing: nil, op: op)
     }
     let o = logits.rank == 1 ? logits.reshaped([1, logits.count]) : logits
     let mean = o.mean(axis: 1)
