@@ -63,20 +63,22 @@ public enum KReciprocalReRanking {
     public static func rerank(validating distances: Tensor, queryCount: Int, k1: Int = 20, k2: Int = 6, lambda: Double = 0.3,
                               returnJaccard: Bool = false) throws(TensorError) -> ReRankingResult {
         let op = "KReciprocalReRanking.rerank"
-        let d = try DoubleMatrix(distances, op: op)
-        let n = d.rows
-        guard d.columns == n else { throw TensorError(op: op, "expected a square [N, N] distance matrix over queries then gallery, got \(distances.shape)") }
+        var scaled = try DoubleMatrix(distances, op: op)
+        let n = scaled.rows
+        guard scaled.columns == n else { throw TensorError(op: op, "expected a square [N, N] distance matrix over queries then gallery, got \(distances.shape)") }
         guard queryCount >= 0, queryCount <= n else { throw TensorError(op: op, "queryCount \(queryCount) is outside 0...\(n) for a \(distances.shape) matrix") }
         guard k1 >= 1, k2 >= 1, k2 <= n else { throw TensorError(op: op, "need k1 >= 1 and 1 <= k2 <= N (\(n)); got k1 = \(k1), k2 = \(k2)") }
         guard (0...1).contains(lambda) else { throw TensorError(op: op, "lambda must lie in [0, 1], got \(lambda)") }
 
-        // Step 1: scale by column maxima and transpose.
-        var columnMax = [Double](repeating: -.infinity, count: n)
-        for r in 0..<n { for c in 0..<n { columnMax[c] = Swift.max(columnMax[c], d[r, c]) } }
-        var scaled = DoubleMatrix(rows: n, columns: n, values: [Double](repeating: 0, count: n * n))
-        for i in 0..<n {
-            let m = columnMax[i] > 0 ? columnMax[i] : 1
-            for j in 0..<n { scaled[i, j] = d[j, i] / m }
+        // Step 1: scale by column maxima and transpose (in place: the matrix can be large).
+        scaled.values.withUnsafeMutableBufferPointer { v in
+            var columnMax = [Double](repeating: -.infinity, count: n)
+            for r in 0..<n { for c in 0..<n { columnMax[c] = Swift.max(columnMax[c], v[r * n + c]) } }
+            for i in 0..<n { for j in (i + 1)..<n { v.swapAt(i * n + j, j * n + i) } }
+            for i in 0..<n {
+                let m = columnMax[i] > 0 ? columnMax[i] : 1
+                for j in 0..<n { v[i * n + j] /= m }
+            }
         }
 
         // Step 2: the first max(k1 + 1, k2) entries of each row's ranking.
