@@ -152,7 +152,13 @@ public enum DBSCAN {
         guard d.rows == d.columns else { throw TensorError(op: op, "expected a square [n, n] distance matrix, got \(distances.shape)") }
         guard eps > 0, minSamples >= 1 else { throw TensorError(op: op, "need eps > 0 and minSamples >= 1, got eps = \(eps), minSamples = \(minSamples)") }
         let n = d.rows
-        let neighbourhoods: [[Int]] = (0..<n).map { i in (0..<n).filter { d[i, $0] <= eps } }
+        let neighbourhoods: [[Int]] = d.values.withUnsafeBufferPointer { v in
+            (0..<n).map { i in
+                var members: [Int] = []
+                for j in 0..<n where v[i * n + j] <= eps { members.append(j) }
+                return members
+            }
+        }
         let isCore = neighbourhoods.map { $0.count >= minSamples }
         var labels = [Int](repeating: -1, count: n)
         var next = 0

@@ -75,34 +75,51 @@ public enum ReIDEvaluation {
         guard g > 0 else { throw TensorError(op: op, "the gallery is empty (distance matrix \(distances.shape))") }
         let ranks = Swift.min(maxRank, g)
 
+        // Per-query results computed in parallel (independent), then combined in query order.
+        var firstMatches = [Int](repeating: -1, count: q)       // -1: skipped
+        var precisions = [Double](repeating: 0, count: q)
+        var penalties = [Double](repeating: 0, count: q)
+        matrix.values.withUnsafeBufferPointer { all in
+            firstMatches.withUnsafeMutableBufferPointer { first in
+                precisions.withUnsafeMutableBufferPointer { ap in
+                    penalties.withUnsafeMutableBufferPointer { inp in
+                        ThreadPool.shared.parallelFor(q, grain: 8) { queries in
+                            for i in queries {
+                                let row = UnsafeBufferPointer(rebasing: all[(i * g)..<((i + 1) * g)])
+                                var position = 0          // 0-based position among non-junk entries
+                                var found = 0
+                                var firstMatch = -1, lastMatch = -1
+                                var precisionSum = 0.0
+                                for j in stableOrder(row) {
+                                    let sameID = galleryIDs[j] == queryIDs[i]
+                                    if sameID && galleryCameras[j] == queryCameras[i] { continue }  // junk
+                                    if sameID {
+                                        found += 1
+                                        precisionSum += Double(found) / Double(position + 1)
+                                        if firstMatch < 0 { firstMatch = position }
+                                        lastMatch = position
+                                    }
+                                    position += 1
+                                }
+                                guard found > 0 else { continue }
+                                first[i] = firstMatch
+                                ap[i] = precisionSum / Double(found)
+                                inp[i] = Double(found) / Double(lastMatch + 1)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         var cmcSum = [Double](repeating: 0, count: ranks)
         var aps: [Double] = []
         var inpSum = 0.0
         var skipped = 0
-        matrix.values.withUnsafeBufferPointer { all in
-            for i in 0..<q {
-                let row = UnsafeBufferPointer(rebasing: all[(i * g)..<((i + 1) * g)])
-                let order = stableOrder(row)
-                var position = 0          // 0-based position among non-junk entries
-                var found = 0
-                var firstMatch = -1, lastMatch = -1
-                var precisionSum = 0.0
-                for j in order {
-                    let sameID = galleryIDs[j] == queryIDs[i]
-                    if sameID && galleryCameras[j] == queryCameras[i] { continue }  // junk
-                    if sameID {
-                        found += 1
-                        precisionSum += Double(found) / Double(position + 1)
-                        if firstMatch < 0 { firstMatch = position }
-                        lastMatch = position
-                    }
-                    position += 1
-                }
-                guard found > 0 else { skipped += 1; continue }
-                if firstMatch < ranks { for k in firstMatch..<ranks { cmcSum[k] += 1 } }
-                aps.append(precisionSum / Double(found))
-                inpSum += Double(found) / Double(lastMatch + 1)
-            }
+        for i in 0..<q {
+            guard firstMatches[i] >= 0 else { skipped += 1; continue }
+            if firstMatches[i] < ranks { for k in firstMatches[i]..<ranks { cmcSum[k] += 1 } }
+            aps.append(precisions[i])
+            inpSum += penalties[i]
         }
         guard !aps.isEmpty else {
             throw TensorError(op: op, "none of the \(q) queries has a gallery sample of its identity from another camera; check the ids and cameras")
