@@ -23,6 +23,20 @@ final class ReIDEvaluationTests: XCTestCase {
         }
     }
 
+    func testIdenticalForAnyThreadCount() throws {
+        let c = try XCTUnwrap(try loadFixtures("reid")["eval_random"])
+        let saved = numThreads()
+        defer { setNumThreads(saved) }
+        func run() -> ReIDMetrics {
+            ReIDEvaluation.evaluate(c.inputs[0].tensor, queryIDs: ints(c.inputs[1]), galleryIDs: ints(c.inputs[2]),
+                                    queryCameras: ints(c.inputs[3]), galleryCameras: ints(c.inputs[4]))
+        }
+        setNumThreads(1)
+        let one = run()
+        setNumThreads(Swift.max(saved, 2))
+        XCTAssertEqual(one, run())
+    }
+
     func testPerfectRankingHasUnitMAP() {
         // Two queries; each identity's gallery samples (other camera) are nearest.
         let d = Tensor([0.1, 0.2, 0.9, 0.8,
