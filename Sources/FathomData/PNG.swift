@@ -204,7 +204,12 @@ public enum PNG {
         let rowBytes = (h.width * bitsPerPixel + 7) / 8
         let filterStride = Swift.max(1, bitsPerPixel / 8)
         let expected = h.height * (rowBytes + 1)
-        let raw = try inflate(Data(compressed), limit: expected, file: file)
+        let raw: Data
+        do {
+            raw = try inflate(Data(compressed), limit: expected, file: file)
+        } catch let error as DataError {
+            throw fail("the compressed image data (IDAT) cannot be decompressed to the \(expected) bytes a \(h.width)×\(h.height) image needs (corrupt or truncated file): \(error.message)")
+        }
         guard raw.count == expected else {
             throw fail("the image data decompresses to \(raw.count) bytes, but a \(h.width)×\(h.height) image needs \(expected) (truncated or corrupt file)")
         }
@@ -215,30 +220,31 @@ public enum PNG {
 
     /// Undoes the per-row filters in place; returns the `height × rowBytes` plain bytes.
     static func unfilter(_ data: [UInt8], rowBytes: Int, height: Int, stride: Int, file: String) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: rowBytes * height)
+        // One zero row in front stands for the row above the first (no branch per byte).
+        var out = [UInt8](repeating: 0, count: rowBytes * (height + 1))
         try data.withUnsafeBufferPointer { src in
             try out.withUnsafeMutableBufferPointer { dst in
                 for y in 0..<height {
                     let filter = src[y * (rowBytes + 1)]
                     let inRow = src.baseAddress! + y * (rowBytes + 1) + 1
-                    let row = dst.baseAddress! + y * rowBytes
-                    let prior: UnsafeMutablePointer<UInt8>? = y > 0 ? row - rowBytes : nil
+                    let row = dst.baseAddress! + (y + 1) * rowBytes
+                    let prior = row - rowBytes
                     switch filter {
                     case 0:
                         for x in 0..<rowBytes { row[x] = inRow[x] }
                     case 1:
                         for x in 0..<rowBytes { row[x] = inRow[x] &+ (x >= stride ? row[x - stride] : 0) }
                     case 2:
-                        for x in 0..<rowBytes { row[x] = inRow[x] &+ (prior?[x] ?? 0) }
+                        for x in 0..<rowBytes { row[x] = inRow[x] &+ prior[x] }
                     case 3:
                         for x in 0..<rowBytes {
-                            let a = Int(x >= stride ? row[x - stride] : 0), b = Int(prior?[x] ?? 0)
+                            let a = Int(x >= stride ? row[x - stride] : 0), b = Int(prior[x])
                             row[x] = inRow[x] &+ UInt8((a + b) / 2)
                         }
                     case 4:
                         for x in 0..<rowBytes {
-                            let a = x >= stride ? row[x - stride] : 0, b = prior?[x] ?? 0
-                            let c = x >= stride ? (prior?[x - stride] ?? 0) : 0
+                            let a = x >= stride ? row[x - stride] : 0, b = prior[x]
+                            let c = x >= stride ? prior[x - stride] : 0
                             row[x] = inRow[x] &+ paeth(a, b, c)
                         }
                     default:
@@ -247,7 +253,7 @@ public enum PNG {
                 }
             }
         }
-        return out
+        return Array(out[rowBytes...])
     }
 
     /// Unpacks sub-byte samples and palette indices into 8-bit interleaved pixels.

@@ -140,6 +140,15 @@ final class PNGTests: XCTestCase {
         assertThrows(Array(PNGFixtures.gray5x2.prefix(40)), "truncated file")
         assertThrows(Array(PNGFixtures.gray5x2.prefix(5)), "not a PNG file")
         assertThrows(Array("hello, world".utf8), "not a PNG file")
+        // Valid chunks (good CRCs) around a zlib stream cut short.
+        let image = PNGImage(width: 8, height: 8, channels: 3, pixels: (0..<192).map { UInt8($0) })
+        let bytes = [UInt8](try! PNG.encode(image))
+        let idat = (8..<bytes.count - 4).first { Array(bytes[$0..<$0 + 4]) == Array("IDAT".utf8) }!
+        let length = Int(PNG.readUInt32(bytes, idat - 4))
+        var cut = Array(bytes[0..<(idat - 4)])
+        PNG.appendChunk(&cut, "IDAT", Array(bytes[(idat + 4)..<(idat + 4 + length / 2)]))
+        PNG.appendChunk(&cut, "IEND", [])
+        assertThrows(cut, "the compressed image data (IDAT) cannot be decompressed to the 200 bytes")
     }
 
     func testRejectsUnsupportedAndHugeImagesBeforeAllocating() throws {

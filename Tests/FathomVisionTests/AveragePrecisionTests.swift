@@ -111,5 +111,9 @@ final class AveragePrecisionTests: XCTestCase {
         XCTAssertEqual(evaluateDetections(dets, groundTruth: g, classCount: 1, bucket: 0, iou: rectIoU).mAP50, 1)
         XCTAssertEqual(evaluateDetections(dets, groundTruth: g, classCount: 1, bucket: 1, iou: rectIoU).mAP50, 0)
         XCTAssertEqual(evaluateDetections(dets, groundTruth: g, classCount: 1, iou: rectIoU).mAP50!, 0.5 * 0.5, accuracy: 1e-15)
+        let byBucket = evaluateDetectionsByBucket(dets, groundTruth: g, classCount: 1, iouThresholds: [0.5], iou: rectIoU)
+        XCTAssertEqual(byBucket.keys.sorted(), [0, 1])
+        XCTAssertEqual(byBucket[0]?.mAP50, 1)
+        XCTAssertEqual(byBucket[1]?.mAP50, 0)
     }
 }

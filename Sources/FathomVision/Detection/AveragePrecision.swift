@@ -215,3 +215,19 @@ private func evaluateClass<Box>(
                                      recall: recall, precision: precision)
     }
 }
+
+/// `evaluateDetections` once per bucket (e.g. per aspect-ratio bucket), keyed by bucket.
+/// Buckets are those of the ground truth unless given.
+public func evaluateDetectionsByBucket<Box>(
+    _ detections: [Detection<Box>], groundTruth: [GroundTruthObject<Box>], classCount: Int, buckets: [Int]? = nil,
+    iouThresholds: [Double] = DetectionEvaluation.cocoThresholds, interpolation: APInterpolation = .allPoints,
+    iou: (Box, Box) -> Double
+) -> [Int: DetectionEvaluation] {
+    let keys = buckets ?? Array(Set(groundTruth.compactMap(\.bucket))).sorted()
+    var result: [Int: DetectionEvaluation] = [:]
+    for b in keys {
+        result[b] = evaluateDetections(detections, groundTruth: groundTruth, classCount: classCount, iouThresholds: iouThresholds,
+                                       interpolation: interpolation, bucket: b, iou: iou)
+    }
+    return result
+}
