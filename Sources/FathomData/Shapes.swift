@@ -5,7 +5,17 @@ import FathomTensor
 public enum ShapeKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case circle, square, triangle, rectangle, ellipse, cross
 
-    public var description: String { String(describing: self) }
+    // String(describing: self) would call this property again (infinite recursion).
+    public var description: String {
+        switch self {
+        case .circle: "circle"
+        case .square: "square"
+        case .triangle: "triangle"
+        case .rectangle: "rectangle"
+        case .ellipse: "ellipse"
+        case .cross: "cross"
+        }
+    }
     /// Shapes whose width and height are always equal.
     var isIsotropic: Bool { self == .circle || self == .square || self == .cross || self == .triangle }
 }
