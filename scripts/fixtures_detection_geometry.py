@@ -89,6 +89,9 @@ special_b = np.array([
     [1e3, 0, 1e4, 5e3, -0.4],
     [1e5 + 5, -1e5, 30, 10, 1.3],
     [0.5, 0.5, 3, 0.5, 0.6],
+    [10, 10, 1, 0.5, 1.0],      # inside a[1]
+    [10 + 4 * math.cos(0.3), 10 + 4 * math.sin(0.3), 4, 2, 0.3],  # touches a[1] along a turned edge
+    [10 + 3 * math.cos(0.3), 10 + 3 * math.sin(0.3), 4, 2, 0.3 + pi],  # a[1] slid by 3/4 of its width
 ])
 rand_a = np.column_stack([rng.uniform(0, 20, 12), rng.uniform(0, 20, 12), rng.uniform(1, 8, 12),
                           rng.uniform(1, 8, 12), rng.uniform(-pi, pi, 12)])

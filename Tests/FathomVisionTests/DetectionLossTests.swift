@@ -34,6 +34,10 @@ final class DetectionLossTests: XCTestCase {
         // Gaussian of a box: Σ = R diag(w²/4, h²/4) Rᵀ.
         let g = rotatedBoxToGaussian(Tensor([0, 0, 2, 4, 0] as [Double], shape: [1, 5]))
         XCTAssertEqual(g.covariance.doubles, [1, 0, 0, 4])
+        // float32 inputs give float32 losses close to the float64 values.
+        let single = kldLoss(predR.to(.float32), targetR.to(.float32), reduction: .none)
+        XCTAssertEqual(single.dtype, .float32)
+        XCTAssertLessThan(single.maxAbsDifference(kldLoss(predR, targetR, reduction: .none)), 1e-5)
     }
 
     /// Every Gaussian loss under a box symmetry of pred and target.

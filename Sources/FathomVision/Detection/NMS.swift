@@ -9,8 +9,9 @@ import FathomTensor
 func scoreOrder(_ scores: [Double]) -> [Int] {
     Array(scores.indices).sorted { i, j in
         let (a, b) = (scores[i], scores[j])
-        if a.isNaN || b.isNaN { return !a.isNaN && b.isNaN ? true : (a.isNaN == b.isNaN && i < j) }
-        return a != b ? a > b : i < j
+        if a.isNaN != b.isNaN { return b.isNaN }
+        if !a.isNaN && a != b { return a > b }
+        return i < j
     }
 }
 

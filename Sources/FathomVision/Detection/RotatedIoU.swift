@@ -20,11 +20,12 @@ func rotatedIntersectionArea(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Doub
         var sx = base + 8, sy = base + 24               // subject polygon (ping)
         var tx = base + 40, ty = base + 56              // clipped result (pong)
         let ca = Foundation.cos(a[4]), sa = Foundation.sin(a[4]), cb = Foundation.cos(b[4]), sb = Foundation.sin(b[4])
-        let ux: [Double] = [-0.5, 0.5, 0.5, -0.5], uy: [Double] = [-0.5, -0.5, 0.5, 0.5]
         for k in 0..<4 {
-            let ox = ux[k] * aw, oy = uy[k] * ah
+            // Corner k's unit offsets: (−½, −½), (½, −½), (½, ½), (−½, ½).
+            let ux = k == 1 || k == 2 ? 0.5 : -0.5, uy = k >= 2 ? 0.5 : -0.5
+            let ox = ux * aw, oy = uy * ah
             cx[k] = ca * ox - sa * oy; cy[k] = sa * ox + ca * oy
-            let px = ux[k] * bw, py = uy[k] * bh
+            let px = ux * bw, py = uy * bh
             sx[k] = dx + cb * px - sb * py; sy[k] = dy + sb * px + cb * py
         }
         var count = 4
