@@ -201,7 +201,7 @@ def gwd(p, t, fun="log1p", tau=0.0, alpha=1.0, normalize=True):
     d2 = np.sum((mp - mt) ** 2) + alpha ** 2 * (np.trace(Sp) + np.trace(St) - 2 * coupling)
     d = math.sqrt(max(d2, 0))
     if normalize:
-        d /= max(2 * (np.linalg.det(Sp) * np.linalg.det(St)) ** 0.125, 1e-7)
+        d /= 2 * max((np.linalg.det(Sp) * np.linalg.det(St)) ** 0.125, 1e-7)
     return post(d, fun, tau)
 
 

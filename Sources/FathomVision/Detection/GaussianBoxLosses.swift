@@ -100,7 +100,7 @@ public func gwdLoss(_ pred: Tensor, _ target: Tensor, options: GWDLossOptions = 
     let shape = p.a + p.c + g.a + g.c - 2 * (traceProduct + 2 * detSqrt).clamp(min: 0).sqrt()
     var distance = (xyDistance + options.alpha * options.alpha * shape).clamp(min: 0).sqrt()
     if options.normalize {
-        distance = distance / (detSqrt.sqrt().sqrt() * 2).clamp(min: 1e-7)
+        distance = distance / (detSqrt.sqrt().sqrt().clamp(min: 1e-7) * 2)
     }
     return reduceBoxLoss(gaussianPostprocess(distance, options.transform, tau: options.tau), reduction)
 }
