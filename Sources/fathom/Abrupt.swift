@@ -21,6 +21,7 @@ struct Abrupt: ParsableCommand {
     @Option(help: "Learning rates swept (--sweep).") var sweepPoints = 25
     @Option(help: "Smallest learning rate swept.") var lrMin = 1e-3
     @Option(help: "Largest learning rate swept.") var lrMax = 3.0
+    @Option(help: "Comma-separated delays (e.g. 10,20,40): sweep each for its critical learning rate and fit the power law.") var delays: String?
     @Flag(help: "Also train a small tanh RNN on the delayed-activation task.") var rnn = false
     @Option(help: "Hidden units of the RNN.") var hidden = 16
     @Option(help: "Delay of the RNN task (its trial lasts twice as long).") var rnnDelay = 10
@@ -36,6 +37,9 @@ struct Abrupt: ParsableCommand {
         if !(gain > 0) || !(lowGain > 0) { throw ValidationError("--gain and --low-gain must be positive") }
         if sweepPoints < 2 { throw ValidationError("--sweep-points must be at least 2, got \(sweepPoints)") }
         if !(lrMin > 0 && lrMax > lrMin) { throw ValidationError("need 0 < --lr-min < --lr-max, got \(lrMin) and \(lrMax)") }
+        if let delays, parsedDelays(delays) == nil {
+            throw ValidationError("--delays must be at least two comma-separated positive integers, got \(delays)")
+        }
         if hidden < 1 || rnnDelay < 1 || rnnSteps < 10 { throw ValidationError("--hidden, --rnn-delay must be ≥ 1 and --rnn-steps ≥ 10") }
     }
 
@@ -61,7 +65,6 @@ struct Abrupt: ParsableCommand {
             "drop_fraction": main.analysis.dropFraction, "abrupt": main.analysis.abrupt,
             "initial_loss": main.analysis.initialLoss, "final_loss": main.analysis.finalLoss,
             "final_r": main.finalR, "outcome": main.outcome.rawValue,
-            "ghost_r_estimate": pow(Double.pi / (Double(delay) * config.dt), 2),
         ]
         var curve = SVGPlot(title: "Ghost model, lr = \(lr): plateau then drop", xLabel: "gradient step", yLabel: "loss (MSE)")
         curve.add("loss", x: main.losses.indices.map(Double.init), y: main.losses)
@@ -71,7 +74,7 @@ struct Abrupt: ParsableCommand {
         report.add("drop_step", main.analysis.dropStep.map(String.init) ?? "none")
         report.add("drop_fraction", main.analysis.dropFraction)
         report.add("final_loss / initial_loss", String(format: "%.4g / %.4g", main.analysis.finalLoss, main.analysis.initialLoss))
-        report.add("final r (ghost estimate (π/(T·dt))²)", String(format: "%.4g (%.4g)", main.finalR, pow(Double.pi / (Double(delay) * config.dt), 2)))
+        report.add("final r", main.finalR)
         report.image("Loss curve of the main run", "loss_curve.svg")
         print(String(format: "ghost model lr %g: %@, plateau %@ steps, drop at step %@ (%.0f%% of the decrease in one step), loss %.4f → %.4f",
                      lr, main.outcome.rawValue, main.analysis.plateauSteps.map(String.init) ?? "-",
@@ -79,6 +82,7 @@ struct Abrupt: ParsableCommand {
                      main.analysis.initialLoss, main.analysis.finalLoss))
 
         if sweep { try runSweep(config, run: run, summary: &summary, report: &report) }
+        if let delays, let list = parsedDelays(delays) { try runDelays(list, run: run, summary: &summary, report: &report) }
         if rnn { try runRNN(run: run, summary: &summary, report: &report) }
         try run.writeSummary(summary)
         try report.write(to: run.file("report.md"))
@@ -127,8 +131,11 @@ struct Abrupt: ParsableCommand {
                         base.runs.first { $0.outcome == .oscillating && $0.learningRate >= (base.criticalLearningRate ?? 0) },
                         base.runs.first { $0.outcome == .noLearning && $0.learningRate >= (base.criticalLearningRate ?? .infinity) }]
         for example in examples.compactMap({ $0 }) {
+            // Every k-th step keeps the figure small (three curves of `steps` points).
+            let stride = Swift.max(1, example.losses.count / 500)
+            let kept = Array(Swift.stride(from: 0, to: example.losses.count, by: stride))
             regimes.add(String(format: "lr %.3g (%@)", example.learningRate, example.outcome.rawValue),
-                        x: example.losses.indices.map(Double.init), y: example.losses)
+                        x: kept.map(Double.init), y: kept.map { example.losses[$0] })
         }
         try regimes.write(to: run.file("regimes.svg"))
         func rate(_ value: Double?) -> String { value.map { String(format: "%.3g", $0) } ?? "none in range" }
@@ -141,6 +148,39 @@ struct Abrupt: ParsableCommand {
         }
         report.image("Final loss against learning rate", "sweep.svg")
         report.image("Loss curves on either side of the critical learning rate", "regimes.svg")
+    }
+
+    private func parsedDelays(_ text: String) -> [Int]? {
+        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count >= 2, values.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
+        return values.map { $0! }
+    }
+
+    /// The critical learning rate at each delay (baseline sweep) and the exponent p of
+    /// η_c ∝ T^p fitted by least squares on log–log axes.
+    private func runDelays(_ delays: [Int], run: RunDirectory, summary: inout [String: Any], report: inout Report) throws {
+        let rates = LearningRateSweep.logSpaced(from: lrMin, to: lrMax, count: sweepPoints)
+        var found: [(delay: Int, rate: Double)] = []
+        var byDelay: [String: Any] = [:]
+        for delay in delays {
+            let critical = sweepLearningRates(GhostModelConfig(delay: delay, gain: gain), learningRates: rates, steps: steps).criticalLearningRate
+            byDelay[String(delay)] = critical ?? NSNull()
+            if let critical { found.append((delay, critical)) }
+            print("delay \(delay): critical learning rate \(critical.map { String(format: "%.3g", $0) } ?? "none in range")")
+        }
+        summary["critical_learning_rate_by_delay"] = byDelay
+        guard found.count >= 2 else { return }
+        let xs = found.map { Foundation.log10(Double($0.delay)) }, ys = found.map { Foundation.log10($0.rate) }
+        let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
+        let exponent = zip(xs, ys).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / xs.reduce(0) { $0 + ($1 - mx) * ($1 - mx) }
+        summary["critical_learning_rate_exponent"] = exponent
+        var plot = SVGPlot(title: "Critical learning rate against delay", xLabel: "log10(delay T)", yLabel: "log10(critical learning rate)")
+        plot.add(String(format: "measured (slope %.2f)", exponent), x: xs, y: ys)
+        try plot.write(to: run.file("critical_lr_vs_delay.svg"))
+        report.add("critical learning rate by delay", found.map { "T=\($0.delay): " + String(format: "%.3g", $0.rate) }.joined(separator: ", "))
+        report.add("fitted exponent p of η_c ∝ T^p", exponent)
+        report.image("Critical learning rate against delay", "critical_lr_vs_delay.svg")
+        print(String(format: "critical learning rate ∝ T^%.2f", exponent))
     }
 
     private func runRNN(run: RunDirectory, summary: inout [String: Any], report: inout Report) throws {
