@@ -35,4 +35,18 @@ final class AbruptCommandTests: XCTestCase {
         let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(report.contains("critical lr"), report)
     }
+
+    /// Bad options stop before any training, naming the option.
+    func testRejectsBadDelays() throws {
+        let process = Process(), pipe = Pipe()
+        process.executableURL = try fathomExecutable()
+        process.arguments = ["abrupt", "--delays", "10", "--out", FileManager.default.temporaryDirectory.appendingPathComponent("fathom-abrupt-bad-\(UUID())").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = pipe
+        try process.run()
+        let errors = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertTrue(errors.contains("--delays must be at least two"), errors)
+    }
 }
