@@ -6,11 +6,11 @@ struct FathomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fathom",
         abstract: "Fathom: deep learning and training-dynamics research in Swift.",
-<<<<<<< HEAD
-        subcommands: [Train.self, Eval.self, Info.self, Demo.self, LMC.self, Hessian.self, Align.self, Abrupt.self],
-=======
-        subcommands: [Train.self, Eval.self, Info.self, Demo.self, LMC.self, Hessian.self, Align.self, Landscape.self, Rank.self],
->>>>>>> helper-p
+        subcommands: [
+            Train.self, Eval.self, Info.self, Demo.self,
+            LMC.self, Hessian.self, Align.self, Landscape.self, Rank.self,
+            Abrupt.self,
+        ],
         defaultSubcommand: Demo.self
     )
 }
