@@ -49,6 +49,22 @@ final class AssignerTests: XCTestCase {
         }
     }
 
+    func testNamedFrontEndMatchesTheAssigners() throws {
+        let (_, s, c) = try XCTUnwrap(scenes().first)
+        XCTAssertNil(LabelAssigner.named("hungarian"))
+        let fcosRanges = FCOSAssigner.defaultRegressRanges(levelCount: 3)
+        XCTAssertEqual(fcosRanges.map(\.lower), [-1, 64, 128])
+        XCTAssertEqual(fcosRanges.map(\.upper), [64, 128, .infinity])
+        for (i, name) in LabelAssigner.names.enumerated() {
+            var assigner = try XCTUnwrap(LabelAssigner.named(name.uppercased()))
+            if case .fcos = assigner { assigner = .fcos(FCOSAssigner(regressRanges: Self.fixtureRanges)) }
+            XCTAssertEqual(assigner.usesPredictions, i >= 2)
+            let r = assigner.assign(priors: s.priors, classLogits: s.logits, predictedBoxes: s.predicted, gtBoxes: s.gts, gtLabels: s.labels)
+            let expected = (0..<s.priors.count).map { Int(c.output.data[8 * $0 + 2 * i]) }
+            XCTAssertEqual(r.gtIndices, expected, name)
+        }
+    }
+
     /// Rotated boxes with θ = 0 give the horizontal assignment (same positives, same qualities).
     func testRotatedWithZeroAngleMatchesHorizontal() throws {
         for (name, scene, c) in try scenes() {

@@ -12,9 +12,10 @@ import FathomTensor
 /// With p_c = sigmoid(logit_c) for the prior's C classes, IoU_pg the IoU of the prior's decoded
 /// box with gt g (exact rotated IoU for `[G, 5]` boxes) and y_g gt g's label:
 /// 1. candidate region: `inBox` = the prior point lies strictly inside g (in g's rotated frame
-///    for rotated boxes); `inCenter` = it lies strictly inside the square of half-side
-///    `centerRadius · stride` (2.5 strides) around g's centre, in image axes. Priors in no gt's
-///    box and no gt's centre square are never positive ("valid" priors are the others);
+///    for rotated boxes, as MMRotate's `RSimOTAAssigner.points_in_rbboxes`); `inCenter` = it lies
+///    strictly inside the square of half-side `centerRadius · stride` (2.5 strides) around g's
+///    centre, in image axes (also for rotated boxes, as `RSimOTAAssigner`). Priors in no gt's box
+///    and no gt's centre square are never positive ("valid" priors are the others);
 /// 2. cost_pg = `clsWeight`·cls_pg + `iouWeight`·(−log(IoU_pg + 1e-7)) + 10⁸·[not (inBox and
 ///    inCenter)], the classification cost being
 ///    - SimOTA: Σ_c BCE(p_c, onehot(y_g)_c);
@@ -25,7 +26,9 @@ import FathomTensor
 /// 3. dynamic k_g = max(1, ⌊Σ of the `candidateTopK` (10) largest IoU_pg over valid priors⌋);
 ///    g takes its k_g valid priors of least cost (ties → lower prior index);
 /// 4. a prior taken by several gts keeps argmin_g cost_pg over all gts (ties → lower index).
-/// `qualities` holds IoU_pg of each positive with its gt.
+/// `qualities` holds IoU_pg of each positive with its gt. The scores are plain sigmoids of the
+/// class logits (the detector has no objectness branch; YOLOX multiplies by an objectness
+/// score and MMRotate's rotated SimOTA takes a square root of that product).
 public struct OTAAssigner: Sendable {
     /// Which classification cost the assigner uses.
     public enum Cost: String, Sendable, CaseIterable {

@@ -193,3 +193,45 @@ func assignerIoU(_ a: UnsafePointer<Double>, _ gts: UnsafePointer<Double>, _ g: 
 func assignerSoftplus(_ x: Double) -> Double {
     x > 0 ? x + Foundation.log1p(Foundation.exp(-x)) : Foundation.log1p(Foundation.exp(x))
 }
+
+/// Any of the label assigners behind one call, for trainers that pick one by name.
+public enum LabelAssigner: Sendable {
+    /// ATSS (static: ignores the predictions).
+    case atss(ATSSAssigner)
+    /// FCOS centre sampling (static: ignores the predictions).
+    case fcos(FCOSAssigner)
+    /// SimOTA or AlignedOTA (dynamic: uses the class logits and decoded boxes).
+    case ota(OTAAssigner)
+
+    /// The names `named(_:)` accepts: "atss", "fcos", "simota", "alignedota".
+    public static let names = ["atss", "fcos", "simota", "alignedota"]
+
+    /// The assigner with its reference defaults for a name in `names` (case-insensitive), or nil.
+    public static func named(_ name: String) -> LabelAssigner? {
+        switch name.lowercased() {
+        case "atss": return .atss(ATSSAssigner())
+        case "fcos": return .fcos(FCOSAssigner())
+        case "simota": return .ota(OTAAssigner(cost: .simOTA))
+        case "alignedota": return .ota(OTAAssigner(cost: .alignedOTA))
+        default: return nil
+        }
+    }
+
+    /// Whether the assignment depends on the model's predictions (so it must be recomputed
+    /// every step from detached outputs) rather than on the geometry alone.
+    public var usesPredictions: Bool {
+        if case .ota = self { return true }
+        return false
+    }
+
+    /// Assigns one image: `priors` (P), `classLogits` `[P, C]`, `predictedBoxes` `[P, 4|5]`
+    /// (read only by the OTA assigners), ground truth `[G, 4|5]` with labels in 0..<C.
+    public func assign(priors: [PriorPoint], classLogits: Tensor, predictedBoxes: Tensor, gtBoxes: Tensor, gtLabels: [Int]) -> AssignmentResult {
+        switch self {
+        case .atss(let a): return a.assign(priors: priors, gtBoxes: gtBoxes)
+        case .fcos(let a): return a.assign(priors: priors, gtBoxes: gtBoxes)
+        case .ota(let a):
+            return a.assign(priors: priors, classLogits: classLogits, predictedBoxes: predictedBoxes, gtBoxes: gtBoxes, gtLabels: gtLabels)
+        }
+    }
+}
