@@ -95,9 +95,35 @@ final class AssignerTests: XCTestCase {
             let (x, y) = turned(p.cx, p.cy)
             return lookup[PriorPoint(cx: x, cy: y, stride: p.stride, level: p.level)]!
         }
+        // Predictions for the OTA assigners: a jittered copy of a gt at each prior, and logits;
+        // the turned scene carries prior p's prediction to map[p], turned with the scene.
+        var seed: UInt64 = 7
+        func uniform() -> Double { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Double(seed >> 11) / Double(1 << 53) }
+        var predicted = [Double](repeating: 0, count: 5 * priors.count), turnedPredicted = predicted
+        var logits = [Double](repeating: 0, count: 2 * priors.count), turnedLogits = logits
+        for p in priors.indices {
+            let g = p % 3
+            let box = [gts[5 * g] + 4 * uniform() - 2, gts[5 * g + 1] + 4 * uniform() - 2,
+                       gts[5 * g + 2] * (0.8 + 0.4 * uniform()), gts[5 * g + 3] * (0.8 + 0.4 * uniform()), gts[5 * g + 4] + 0.2 * uniform()]
+            predicted.replaceSubrange(5 * p..<5 * p + 5, with: box)
+            let (x, y) = turned(box[0], box[1])
+            turnedPredicted.replaceSubrange(5 * map[p]..<5 * map[p] + 5, with: [x, y, box[2], box[3], box[4] + Double.pi / 2])
+            let l = [4 * uniform() - 2, 4 * uniform() - 2]
+            logits.replaceSubrange(2 * p..<2 * p + 2, with: l)
+            turnedLogits.replaceSubrange(2 * map[p]..<2 * map[p] + 2, with: l)
+        }
+        func ota(_ cost: OTAAssigner.Cost) -> ([Double]) -> AssignmentResult {
+            { boxes in
+                let isTurned = boxes == turnedGts
+                return OTAAssigner(cost: cost).assign(priors: priors, logits: isTurned ? turnedLogits : logits, classCount: 2,
+                                                      predictedBoxes: isTurned ? turnedPredicted : predicted,
+                                                      gtBoxes: boxes, boxWidth: 5, gtLabels: [0, 1, 1])
+            }
+        }
         let assigners: [(String, ([Double]) -> AssignmentResult)] = [
             ("atss", { ATSSAssigner().assign(priors: priors, gtBoxes: $0, boxWidth: 5) }),
             ("fcos", { FCOSAssigner().assign(priors: priors, gtBoxes: $0, boxWidth: 5) }),
+            ("simota", ota(.simOTA)), ("alignedota", ota(.alignedOTA)),
         ]
         for (name, assign) in assigners {
             let a = assign(gts), b = assign(turnedGts)
