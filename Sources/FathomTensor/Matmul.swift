@@ -202,16 +202,18 @@ func gemm<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int,
     }
     let tiling = GemmTiling(m: m, n: n, k: k)
     if tiling.count == 1 {
-        gemmDepthSliced(T.self, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+        if m == 0 || n == 0 { return }
+        gemmSlice(T.self, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
                         c: c, ldc: ldc, beta: beta)
         return
     }
     // Each tile is a whole single-threaded GEMM on a block of C; the blocks depend only on
-    // the sizes, so the bits do not depend on how many threads take them.
+    // the sizes, so the bits do not depend on how many threads take them. Single-threaded
+    // OpenBLAS blocks K the same way every time, so K needs no slicing here.
     ThreadPool.shared.parallelFor(tiling.count, grain: 1) { tiles in
         for tile in tiles {
             let (rows, columns) = tiling.block(tile)
-            gemmDepthSliced(T.self, transA: transA, transB: transB, m: rows.count, n: columns.count, k: k,
+            gemmSlice(T.self, transA: transA, transB: transB, m: rows.count, n: columns.count, k: k,
                             a: a + (transA ? rows.lowerBound : rows.lowerBound * lda), lda: lda,
                             b: b + (transB ? columns.lowerBound * ldb : columns.lowerBound), ldb: ldb,
                             c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc, beta: beta)
