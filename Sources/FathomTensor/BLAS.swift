@@ -12,7 +12,8 @@ import Synchronization
 /// to generic kernels that run SGEMM 5–10× below the hardware's speed. At first use Fathom
 /// checks the CPU's instruction sets and, when OpenBLAS picked a core type that does not use
 /// them, re-selects kernels (`SkylakeX` with AVX-512, `Haswell` with AVX2 + FMA). A user-set
-/// `OPENBLAS_CORETYPE` is always respected. OpenBLAS uses as many threads as the pool.
+/// `OPENBLAS_CORETYPE` is always respected. OpenBLAS runs single-threaded inside Fathom's
+/// pool (see `threading`).
 public enum BLAS {
     /// The kernel family OpenBLAS uses, e.g. `"SkylakeX"` (after Fathom's CPU check).
     public static var coreName: String {
@@ -38,6 +39,21 @@ public enum BLAS {
         return Int(openblas_get_num_threads())
     }
 
+    /// Who runs a GEMM on several threads.
+    enum Threading: Equatable {
+        /// OpenBLAS's own thread server (its threads spin-yield between calls).
+        case openBLAS
+        /// Fathom's pool: the output is cut into fixed blocks (`GemmTiling`), each a
+        /// single-threaded OpenBLAS call.
+        case pool
+    }
+
+    /// `FATHOM_GEMM_THREADING=openblas|pool` (default `pool`), read once.
+    static let threading: Threading = {
+        let text = getenv("FATHOM_GEMM_THREADING").map { String(cString: $0).lowercased() }
+        return text == "openblas" ? .openBLAS : .pool
+    }()
+
     /// Configures OpenBLAS once; every BLAS call site calls this first (a cheap check).
     @inline(__always)
     static func ensureConfigured() { _ = configuration }
@@ -48,6 +64,7 @@ public enum BLAS {
     /// the results the same either way.
     static func withSingleThread<R>(_ body: () -> R) -> R {
         ensureConfigured()
+        if threading == .pool { return body() }
         let threads = openblas_get_num_threads()
         if threads <= 1 { return body() }
         openblas_set_num_threads(1)
@@ -58,7 +75,7 @@ public enum BLAS {
     /// Called by the pool when its size changes.
     static func threadCountDidChange(_ n: Int) {
         pendingThreads.store(n, ordering: .relaxed)
-        if configured.load(ordering: .acquiring) { openblas_set_num_threads(Int32(n)) }
+        if configured.load(ordering: .acquiring) && threading == .openBLAS { openblas_set_num_threads(Int32(n)) }
     }
 
     private static let pendingThreads = Atomic<Int>(0)
@@ -72,7 +89,7 @@ public enum BLAS {
             overridden = true
         }
         let threads = pendingThreads.load(ordering: .relaxed)
-        openblas_set_num_threads(Int32(threads > 0 ? threads : ThreadPool.shared.threadCount))
+        openblas_set_num_threads(threading == .pool ? 1 : Int32(threads > 0 ? threads : ThreadPool.shared.threadCount))
         configured.store(true, ordering: .releasing)
         return (detected, overridden)
     }()

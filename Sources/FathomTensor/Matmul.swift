@@ -194,6 +194,78 @@ private func gemmBatched<T: FloatScalar>(_ a: Tensor, _ b: Tensor, _: T.Type) ->
 func gemm<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                           a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                           c: UnsafeMutablePointer<T>, ldc: Int, beta: Double = 0) {
+    BLAS.ensureConfigured()
+    guard BLAS.threading == .pool else {
+        gemmDepthSliced(T.self, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                        c: c, ldc: ldc, beta: beta)
+        return
+    }
+    let tiling = GemmTiling(m: m, n: n, k: k)
+    if tiling.count == 1 {
+        if m == 0 || n == 0 { return }
+        gemmSlice(T.self, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                        c: c, ldc: ldc, beta: beta)
+        return
+    }
+    // Each tile is a whole single-threaded GEMM on a block of C; the blocks depend only on
+    // the sizes, so the bits do not depend on how many threads take them. Single-threaded
+    // OpenBLAS blocks K the same way every time, so K needs no slicing here.
+    ThreadPool.shared.parallelFor(tiling.count, grain: 1) { tiles in
+        for tile in tiles {
+            let (rows, columns) = tiling.block(tile)
+            gemmSlice(T.self, transA: transA, transB: transB, m: rows.count, n: columns.count, k: k,
+                            a: a + (transA ? rows.lowerBound : rows.lowerBound * lda), lda: lda,
+                            b: b + (transB ? columns.lowerBound * ldb : columns.lowerBound), ldb: ldb,
+                            c: c + rows.lowerBound * ldc + columns.lowerBound, ldc: ldc, beta: beta)
+        }
+    }
+}
+
+/// How a GEMM's output is cut into blocks that the pool runs side by side: a grid of
+/// `rowParts × columnParts` blocks whose edges are multiples of 16 (OpenBLAS's register
+/// tile), from the sizes alone — about one block per million multiply-adds, at most 8,
+/// always halving the longer side.
+struct GemmTiling {
+    let m: Int, n: Int
+    private(set) var rowParts = 1, columnParts = 1
+    var count: Int { rowParts * columnParts }
+
+    static let multiplyAddsPerBlock = 1 << 20
+    static let maxBlocks = 8
+
+    init(m: Int, n: Int, k: Int) {
+        self.m = m
+        self.n = n
+        let work = m * n * k
+        while rowParts * columnParts * 2 <= GemmTiling.maxBlocks,
+              work >= rowParts * columnParts * 2 * GemmTiling.multiplyAddsPerBlock {
+            let rowSide = m / rowParts, columnSide = n / columnParts
+            if columnSide >= rowSide && columnSide >= 64 {
+                columnParts *= 2
+            } else if rowSide >= 64 {
+                rowParts *= 2
+            } else {
+                break
+            }
+        }
+    }
+
+    /// Rows and columns of C in block `index` (row-major over the grid).
+    func block(_ index: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        func edge(_ i: Int, _ parts: Int, _ length: Int) -> Int {
+            i == parts ? length : Swift.min(length, (length * i / parts + 8) / 16 * 16)
+        }
+        let r = index / columnParts, c = index % columnParts
+        return (edge(r, rowParts, m) ..< edge(r + 1, rowParts, m), edge(c, columnParts, n) ..< edge(c + 1, columnParts, n))
+    }
+}
+
+/// `gemm` on one thread's share: K cut into equal slices no longer than `gemmDepthSlice`.
+@inline(__always)
+private func gemmDepthSliced<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+                                             a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+                                             c: UnsafeMutablePointer<T>, ldc: Int, beta: Double) {
+    if m == 0 || n == 0 { return }
     let slices = Swift.max(1, (k + gemmDepthSlice - 1) / gemmDepthSlice)
     let depth = (k + slices - 1) / slices
     var k0 = 0
@@ -215,9 +287,8 @@ let gemmDepthSlice = 256
 private func gemmSlice<T: FloatScalar>(_: T.Type, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                           a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
                           c: UnsafeMutablePointer<T>, ldc: Int, beta: Double = 0) {
-    BLAS.ensureConfigured()
     // OpenBLAS brings its own threads: idle pool workers must not spin against them.
-    ThreadPool.shared.parkWorkers()
+    if BLAS.threading == .openBLAS { ThreadPool.shared.parkWorkers() }
     let ta = transA ? CblasTrans : CblasNoTrans, tb = transB ? CblasTrans : CblasNoTrans
     if T.self == Float.self {
         cblas_sgemm(CblasRowMajor, ta, tb, blasint(m), blasint(n), blasint(k), 1,
