@@ -23,6 +23,8 @@ public struct SVGPlot {
     public var yLabel: String
     public var series: [Series] = []
     public var width = 640.0, height = 420.0
+    /// A logarithmic x axis (base 10, ticks at powers of ten); points with x ≤ 0 are skipped.
+    public var logX = false
 
     /// Colors cycled through by the series (matplotlib's tab10).
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
@@ -38,7 +40,8 @@ public struct SVGPlot {
         series.append(Series(name: name, x: x, y: y))
     }
 
-    /// The data range of the finite points on each axis, widened when empty or flat.
+    /// The data range of the finite points on each axis (log10 of x on a log x axis),
+    /// widened when empty or flat.
     public var ranges: (x: ClosedRange<Double>, y: ClosedRange<Double>) {
         func range(_ values: [Double]) -> ClosedRange<Double> {
             let finite = values.filter(\.isFinite)
@@ -46,7 +49,16 @@ public struct SVGPlot {
             if low == high { return (low - 0.5)...(high + 0.5) }
             return low...high
         }
-        return (range(series.flatMap(\.x)), range(series.flatMap(\.y)))
+        return (range(series.flatMap(\.x).map(axisX)), range(series.flatMap(\.y)))
+    }
+
+    /// x as drawn: log10(x) on a log axis (NaN, so skipped, for x ≤ 0), else x itself.
+    func axisX(_ x: Double) -> Double { logX ? (x > 0 ? log10(x) : .nan) : x }
+
+    /// The powers of ten (as exponents) that bracket `range` of log10 values.
+    static func decadeTicks(_ range: ClosedRange<Double>) -> [Double] {
+        let first = floor(range.lowerBound + 1e-9), last = ceil(range.upperBound - 1e-9)
+        return first < last ? Array(stride(from: first, through: last, by: 1)) : [first - 1, first, first + 1]
     }
 
     /// About `count` "nice" tick values (steps of 1, 2 or 5 × 10^k) from the last tick at
@@ -90,7 +102,7 @@ public struct SVGPlot {
         let left = 70.0, right = width - 150, top = 40.0, bottom = height - 50
         let (xr, yr) = ranges
         // The axes span the outer ticks, which enclose the data.
-        let xt = SVGPlot.ticks(xr), yt = SVGPlot.ticks(yr)
+        let xt = logX ? SVGPlot.decadeTicks(xr) : SVGPlot.ticks(xr), yt = SVGPlot.ticks(yr)
         let x0 = min(xr.lowerBound, xt.first!), x1 = max(xr.upperBound, xt.last!)
         let y0 = min(yr.lowerBound, yt.first!), y1 = max(yr.upperBound, yt.last!)
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0 == 0 ? 1 : x1 - x0) * (right - left) }
@@ -106,7 +118,7 @@ public struct SVGPlot {
         """
         for t in xt where t >= x0 && t <= x1 {
             s += "<line x1=\"\(c(px(t)))\" y1=\"\(c(bottom))\" x2=\"\(c(px(t)))\" y2=\"\(c(bottom + 5))\" stroke=\"black\"/>"
-            s += "<text class=\"xtick\" x=\"\(c(px(t)))\" y=\"\(c(bottom + 18))\" text-anchor=\"middle\">\(SVGPlot.label(t))</text>\n"
+            s += "<text class=\"xtick\" x=\"\(c(px(t)))\" y=\"\(c(bottom + 18))\" text-anchor=\"middle\">\(SVGPlot.label(logX ? pow(10, t) : t))</text>\n"
         }
         for t in yt where t >= y0 && t <= y1 {
             s += "<line x1=\"\(c(left - 5))\" y1=\"\(c(py(t)))\" x2=\"\(c(left))\" y2=\"\(c(py(t)))\" stroke=\"black\"/>"
@@ -117,11 +129,12 @@ public struct SVGPlot {
         s += "<text class=\"ylabel\" x=\"16\" y=\"\(c((top + bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(c((top + bottom) / 2)))\">\(SVGPlot.escape(yLabel))</text>\n"
         for (i, series) in series.enumerated() {
             let color = SVGPlot.palette[i % SVGPlot.palette.count]
-            let points = zip(series.x, series.y).filter { $0.isFinite && $1.isFinite }
+            let drawnX = series.x.map(axisX)
+            let points = zip(drawnX, series.y).filter { $0.isFinite && $1.isFinite }
                 .map { "\(c(px($0))),\(c(py($1)))" }.joined(separator: " ")
             s += "<polyline class=\"series\" data-name=\"\(SVGPlot.escape(series.name))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points)\"/>\n"
             if series.x.count <= 30 {
-                for (x, y) in zip(series.x, series.y) where x.isFinite && y.isFinite {
+                for (x, y) in zip(drawnX, series.y) where x.isFinite && y.isFinite {
                     s += "<circle cx=\"\(c(px(x)))\" cy=\"\(c(py(y)))\" r=\"3\" fill=\"\(color)\"/>"
                 }
                 s += "\n"

@@ -9,7 +9,7 @@ struct FathomCommand: ParsableCommand {
         subcommands: [
             Train.self, Eval.self, Info.self, Demo.self,
             LMC.self, Hessian.self, Align.self, Landscape.self, Rank.self,
-            Abrupt.self,
+            Abrupt.self, Grok.self,
         ],
         defaultSubcommand: Demo.self
     )
