@@ -37,6 +37,16 @@ def mws_brute_force(z, mu, logvar, n):
     return logqz, logprod
 
 
+def self_normalized_brute_force(z, mu, logvar, n):
+    m, d = z.shape
+    w = lambda i, j: 1.0 / n if i == j else (n - 1) / (n * (m - 1))
+    logqz = np.array([math.log(sum(w(i, j) * np.prod(normal_pdf(z[i], mu[j], logvar[j])) for j in range(m)))
+                      for i in range(m)])
+    logprod = np.array([sum(math.log(sum(w(i, j) * normal_pdf(z[i, k], mu[j, k], logvar[j, k]) for j in range(m)))
+                            for k in range(d)) for i in range(m)])
+    return logqz, logprod
+
+
 def bce_with_logits(x, y):
     return np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
 
@@ -49,6 +59,9 @@ for m, d, n in [(5, 3, 100), (8, 2, 1000), (4, 4, 4)]:
     logqz, logprod = mws_brute_force(z, mu, logvar, n)
     tcvae[f"mws_M{m}_D{d}_N{n}"] = {"inputs": [z, mu, logvar], "output": np.stack([logqz, logprod]),
                                     "params": {"dataset_size": n}}
+    sn_qz, sn_prod = self_normalized_brute_force(z, mu, logvar, n)
+    tcvae[f"selfnormalized_M{m}_D{d}_N{n}"] = {"inputs": [z, mu, logvar], "output": np.stack([sn_qz, sn_prod]),
+                                               "params": {"dataset_size": n}}
 
 # The full objective's terms on a tiny batch: [reconstruction, kl, mi, tc, dim_kl, total].
 m, d, pixels, n = 6, 3, 5, 500

@@ -86,40 +86,46 @@ struct VAECommand: ParsableCommand {
         // Evaluation on the whole grid: posterior means for MIG; reconstruction, KL and the
         // MWS total correlation from sampled z as in training, batch by batch.
         model.eval()
-        let evaluation = noGrad { () -> (means: Tensor, reconstruction: Double, kl: Double, tc: Double) in
+        // The TC estimators need batches that are random samples, so the grid is visited in a
+        // fixed shuffled order (MIG pairs each mean with its own factors, so order is moot).
+        let order = Tensor.randperm(n, generator: Generator(seed: seed &+ 3))
+        let evaluation = noGrad { () -> (means: Tensor, reconstruction: Double, kl: Double, tc: Double, tcMWS: Double) in
             var means: [Tensor] = []
-            var sums = (reconstruction: 0.0, kl: 0.0, tc: 0.0, tcBatches: 0.0)
-            let evalNoise = Generator(seed: seed &+ 3)
+            var sums = (reconstruction: 0.0, kl: 0.0, tc: 0.0, tcMWS: 0.0, tcBatches: 0.0)
+            let evalNoise = Generator(seed: seed &+ 4)
             var lo = 0
             while lo < n {
                 let hi = min(n, lo + batch)
-                let x = images[lo..<hi]
+                let x = images.indexSelect(axis: 0, index: order[lo..<hi])
                 let out = model(x, generator: evalNoise)
                 means.append(out.mean)
                 sums.reconstruction += bernoulliReconstructionLoss(logits: out.logits, target: x).sum().item()
                 sums.kl += gaussianKLToStandardNormal(mean: out.mean, logVariance: out.logVariance).sum().item()
                 if hi - lo >= 2 {
-                    let (logQZ, logProduct) = minibatchWeightedSampling(z: out.z, mean: out.mean, logVariance: out.logVariance, datasetSize: n)
-                    sums.tc += (logQZ - logProduct).mean().item()
+                    let sn = selfNormalizedMinibatchSampling(z: out.z, mean: out.mean, logVariance: out.logVariance, datasetSize: n)
+                    let mws = minibatchWeightedSampling(z: out.z, mean: out.mean, logVariance: out.logVariance, datasetSize: n)
+                    sums.tc += (sn.logQZ - sn.logProductOfMarginals).mean().item()
+                    sums.tcMWS += (mws.logQZ - mws.logProductOfMarginals).mean().item()
                     sums.tcBatches += 1
                 }
                 lo = hi
             }
-            return (Tensor.cat(means), sums.reconstruction / Double(n), sums.kl / Double(n), sums.tc / Swift.max(1, sums.tcBatches))
+            let batches = Swift.max(1, sums.tcBatches)
+            return (Tensor.cat(means), sums.reconstruction / Double(n), sums.kl / Double(n), sums.tc / batches, sums.tcMWS / batches)
         }
-        let mig = mutualInformationGap(latents: evaluation.means, factors: factors, bins: bins)
+        let mig = mutualInformationGap(latents: evaluation.means, factors: factors.indexSelect(axis: 0, index: order), bins: bins)
 
         var plot = SVGPlot(title: "Training objective", xLabel: "step", yLabel: "nats per image (mean over logged window)")
         plot.add("loss", x: curve.step, y: curve.total)
         plot.add("reconstruction", x: curve.step, y: curve.reconstruction)
         plot.add("kl", x: curve.step, y: curve.kl)
         try plot.write(to: run.file("loss.svg"))
-        try writeTraversal(model, from: evaluation.means[0..<1], to: run.file("traversal.pgm"))
+        try writeTraversal(model, from: evaluation.means[0..<1], to: run.file("traversal.pgm"))  // a random image's code
 
         let summary: [String: Any] = [
             "objective": objective, "beta": beta, "split_encoder": splitEncoder, "latents": latents, "steps": steps,
             "mig": mig.score, "mig_per_factor": mig.perFactor.map { $0.isNaN ? -1 : $0 }, "factor_names": ShapesFactors.factorNames,
-            "reconstruction": evaluation.reconstruction, "kl": evaluation.kl, "tc": evaluation.tc,
+            "reconstruction": evaluation.reconstruction, "kl": evaluation.kl, "tc": evaluation.tc, "tc_mws": evaluation.tcMWS,
             "final_loss": curve.total.last ?? .nan, "train_seconds": seconds, "dataset_size": n,
             "parameters": model.parameterCount,
         ]
@@ -129,16 +135,19 @@ struct VAECommand: ParsableCommand {
             + "dSprites-style grid with factors shape × scale × rotation × x × y = \(data.factorSizes.map(String.init).joined(separator: " × ")) "
             + "(\(imageSize)×\(imageSize) pixels), \(latents) latents, β = \(beta). `reconstruction` is the Bernoulli "
             + "negative log-likelihood (BCE summed over pixels) per image, `kl` the closed-form KL(q(z|x)‖p(z)), `tc` the "
-            + "minibatch-weighted-sampling estimate of the total correlation (Chen et al. 2018), all on the whole grid; "
+            + "total correlation estimated on shuffled batches with self-normalized importance weights (`tc_mws`: the "
+            + "minibatch-weighted-sampling estimate of Chen et al. 2018 used by the training objective, offset by up to "
+            + "(D − 1)·log N when latents collapse), all on the whole grid; "
             + "MIG uses the posterior means with \(bins)-bin histograms.")
         report.add("mig", mig.score)
         for (name, value) in zip(ShapesFactors.factorNames, mig.perFactor) { report.add("mig (\(name))", value) }
         report.add("reconstruction", evaluation.reconstruction)
         report.add("kl", evaluation.kl)
         report.add("tc", evaluation.tc)
+        report.add("tc_mws", evaluation.tcMWS)
         report.add("training time (s)", seconds)
         report.image("Training objective", "loss.svg")
-        report.add("latent traversal", "traversal.pgm (rows: latents; columns: z_d from −2.5 to 2.5 around the first image's code)")
+        report.add("latent traversal", "traversal.pgm (rows: latents; columns: z_d from −2.5 to 2.5 around a random image's code)")
         try report.write(to: run.file("report.md"))
         print(String(format: "MIG %.4f, reconstruction %.2f, KL %.2f, TC %.3f (%.0f s); run directory %@",
                      mig.score, evaluation.reconstruction, evaluation.kl, evaluation.tc, seconds, directory.path))

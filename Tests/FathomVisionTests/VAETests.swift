@@ -61,6 +61,36 @@ final class VAETests: XCTestCase {
         XCTAssertEqual(checked, 3)
     }
 
+    func testSelfNormalizedSamplingMatchesBruteForce() throws {
+        let cases = try loadFixtures("tcvae")
+        var checked = 0
+        for (name, c) in cases where name.hasPrefix("selfnormalized") {
+            let (a, b) = selfNormalizedMinibatchSampling(z: c.inputs[0].tensor, mean: c.inputs[1].tensor,
+                                                         logVariance: c.inputs[2].tensor, datasetSize: Int(c.params["dataset_size"]!))
+            assertMatches(Tensor.stack([a, b]), c.output, rtol: 1e-10, atol: 1e-10, name)
+            checked += 1
+        }
+        XCTAssertEqual(checked, 3)
+        let z = sample([4, 3]), mean = sample([4, 3], offset: 0.2), logVar = sample([4, 3], scale: 0.4)
+        checkGradients([z, mean, logVar]) { xs in
+            let (a, b) = selfNormalizedMinibatchSampling(z: xs[0], mean: xs[1], logVariance: xs[2], datasetSize: 50)
+            return Tensor.cat([a, b])
+        }
+    }
+
+    /// Identical posteriors (collapsed latents): q(z) = ∏ q(z_d), so the true TC is 0. MWS
+    /// reads (D − 1)·log N (its weights sum to 1/N); the self-normalized estimator reads 0.
+    func testTotalCorrelationEstimatorsOnCollapsedPosteriors() {
+        let m = 8, d = 5, n = 1000
+        let z = Tensor.randn([m, d], dtype: .float64, seed: 1)
+        let mean = Tensor.zeros([m, d], dtype: .float64), logVar = Tensor.zeros([m, d], dtype: .float64)
+        let mws = minibatchWeightedSampling(z: z, mean: mean, logVariance: logVar, datasetSize: n)
+        let sn = selfNormalizedMinibatchSampling(z: z, mean: mean, logVariance: logVar, datasetSize: n)
+        XCTAssertEqual((mws.logQZ - mws.logProductOfMarginals).mean().item(), Double(d - 1) * Foundation.log(Double(n)), accuracy: 1e-9)
+        XCTAssertEqual((sn.logQZ - sn.logProductOfMarginals).mean().item(), 0, accuracy: 1e-9)
+        XCTAssertTrue(sn.logQZ.allClose(standardNormalLogDensity(z).sum(axis: 1)), "log q(z) = log p(z) when q(z|x) = p(z)")
+    }
+
     func testTCVAETermsMatchNumPy() throws {
         let c = try XCTUnwrap(try loadFixtures("tcvae")["tcvae_terms"])
         let t = c.inputs.map(\.tensor)
@@ -111,7 +141,7 @@ final class VAETests: XCTestCase {
         let grouped = SplitEncoder(inputFeatures: 12, hidden: 8, latentCount: 4, branchHidden: 4, latentsPerBranch: 2)
         XCTAssertEqual(grouped.branches.count, 2)
         XCTAssertEqual(grouped.encode(x).mean.shape, [6, 4])
-        // The plain encoder, by contrast, couples the latents through shared layers.
+        // Inside a VAE the branches keep their dotted names.
         let vae = VAE(imageShape: [1, 3, 4], latentCount: 3, hidden: 8, split: true, branchHidden: 4)
         XCTAssertTrue(vae.namedParameters().contains { $0.name == "encoder.branches.2.2.weight" })
     }

@@ -58,6 +58,33 @@ public func minibatchWeightedSampling(z: Tensor, mean: Tensor, logVariance: Tens
     return (logQZ, logProduct)
 }
 
+/// Estimates of log q(z) and log ∏_d q(z_d) like `minibatchWeightedSampling`, but with
+/// importance weights that sum to one: 1/N on each sample's own posterior q(z_i|x_i) and
+/// (N − 1)/(N·(M − 1)) on each other batch member's (the others stand in for the rest of the
+/// dataset). MWS weights every member 1/(N·M), which sums to 1/N: when the posteriors
+/// overlap (collapsed latents) its log q(z) is low by log N and its log ∏ q(z_d) by D·log N,
+/// so its total correlation is offset by up to (D − 1)·log N — harmless for training (a
+/// constant), misleading as a reported figure. This estimator reads 0 there. Needs M ≥ 2.
+public func selfNormalizedMinibatchSampling(z: Tensor, mean: Tensor, logVariance: Tensor,
+                                            datasetSize: Int) -> (logQZ: Tensor, logProductOfMarginals: Tensor) {
+    precondition(z.rank == 2 && z.shape == mean.shape && z.shape == logVariance.shape && z.shape[0] >= 2,
+                 "Fathom.selfNormalizedMinibatchSampling: z \(z.shape), mean \(mean.shape), logVariance \(logVariance.shape) must all be [M, D] with M >= 2")
+    precondition(datasetSize >= z.shape[0],
+                 "Fathom.selfNormalizedMinibatchSampling: datasetSize \(datasetSize) is smaller than the batch \(z.shape[0])")
+    let m = z.shape[0]
+    let n = Double(datasetSize)
+    let pairwise = gaussianLogDensity(z.unsqueezed(axis: 1), mean: mean.unsqueezed(axis: 0),
+                                      logVariance: logVariance.unsqueezed(axis: 0))
+    // log weights [M, M, 1]: −log N on the diagonal, log((N − 1)/(N(M − 1))) elsewhere.
+    let own = -Foundation.log(n), other = Foundation.log((n - 1) / (n * Double(m - 1)))
+    var weights = [Double](repeating: other, count: m * m)
+    for i in 0..<m { weights[i * m + i] = own }
+    let logWeights = Tensor(weights, shape: [m, m, 1], dtype: z.dtype)
+    let logQZ = (pairwise.sum(axis: 2, keepDims: true) + logWeights).logsumexp(axis: 1).squeezed(axis: 1)
+    let logProduct = (pairwise + logWeights).logsumexp(axis: 1).sum(axis: 1)
+    return (logQZ, logProduct)
+}
+
 /// Which VAE objective to minimise.
 public enum VAEObjective: Sendable, Equatable {
     /// β-VAE: reconstruction + β·KL(q(z|x) ‖ p(z)) (β = 1: the plain ELBO).
