@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// `fathom vae` end to end on a tiny grid (16×16 images, 96 of them) for a few steps.
+final class VAECommandTests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-vae-\(UUID())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    private func fathom(_ arguments: [String]) throws -> (status: Int32, errors: String) {
+        let process = Process(), pipe = Pipe()
+        process.executableURL = try fathomExecutable()
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = pipe
+        try process.run()
+        let errors = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, errors)
+    }
+
+    func testTCVAEWithSplitEncoderWritesSummaryFiguresAndReport() throws {
+        let out = scratch.appendingPathComponent("vae")
+        let result = try fathom(["vae", "--objective", "tcvae", "--beta", "4", "--split-encoder", "--latents", "3",
+                                 "--steps", "6", "--batch-size", "16", "--seed", "1", "--image-size", "16",
+                                 "--scales", "2", "--rotations", "2", "--positions", "4", "--hidden", "32",
+                                 "--branch-hidden", "8", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["mig", "reconstruction", "kl", "tc"] {
+            let value = try XCTUnwrap(summary[key] as? Double, "summary.json lacks \(key)")
+            XCTAssertTrue(value.isFinite, key)
+        }
+        let mig = try XCTUnwrap(summary["mig"] as? Double)
+        XCTAssertTrue(mig >= 0 && mig <= 1, "MIG \(mig) outside [0, 1]")
+        // An untrained Bernoulli decoder gives about 256·log 2 ≈ 177 nats per 16×16 image.
+        XCTAssertLessThan(try XCTUnwrap(summary["reconstruction"] as? Double), 260)
+        for file in ["loss.svg", "report.md", "metrics.jsonl", "config.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
+        }
+        let pgm = try Data(contentsOf: out.appendingPathComponent("traversal.pgm"))
+        let header = "P5\n\(7 * 17 + 1) \(3 * 17 + 1)\n255\n"
+        XCTAssertEqual(String(decoding: pgm.prefix(header.utf8.count), as: UTF8.self), header)
+        XCTAssertEqual(pgm.count, header.utf8.count + (7 * 17 + 1) * (3 * 17 + 1))
+        let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Split Encoder") && report.contains("| mig |"), report)
+    }
+
+    func testRejectsUnknownObjective() throws {
+        let result = try fathom(["vae", "--objective", "factor", "--out", scratch.appendingPathComponent("x").path])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.errors.contains("--objective must be beta or tcvae"), result.errors)
+    }
+}
