@@ -109,7 +109,8 @@ public final class RepConv: Layer {
         addBranch(bn1) { oc, ic, k in k == 4 ? w1[oc * i + ic] : 0 }
         if let identity { addBranch(identity) { oc, ic, k in (k == 4 && oc == ic) ? 1 : 0 } }
         let dtype = conv3.weight.dtype
-        let conv = Conv2d(i, o, kernelSize: 3, stride: Size2(stride), padding: 1, bias: true)
+        // A throwaway generator: the initial values are overwritten, and the global stream stays untouched.
+        let conv = Conv2d(i, o, kernelSize: 3, stride: Size2(stride), padding: 1, bias: true, generator: Generator(seed: 0))
         conv.weight = Tensor(kernel, shape: [o, i, 3, 3], dtype: dtype)
         conv.bias = Tensor(bias, shape: [o], dtype: dtype)
         conv.train(isTraining)
