@@ -13,7 +13,7 @@ struct SSL: ParsableCommand {
 
     @Option(help: "Dataset: shapes or mnist.") var dataset = "shapes"
     @Option(help: "Directory with the MNIST files (default: the download cache).") var dataDir: String?
-    @Option(help: "Optimization steps (ignored when --epochs is given).") var steps = 300
+    @Option(help: "Optimization steps (ignored when --epochs is given).") var steps = 200
     @Option(help: "Epochs over the training images (overrides --steps).") var epochs: Int?
     @Option(help: "Images per batch (each gives two views).") var batchSize = 128
     @Option(help: "NT-Xent temperature τ.") var temperature = 0.5
