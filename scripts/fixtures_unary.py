@@ -16,6 +16,9 @@ y = rng.uniform(-3, 3, (1, 4))
 ties = np.array([[1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]])
 ties_other = np.array([2.0, 2.0, 2.0, np.nan])
 cond = x > 0
+# atan/atan2 inputs are fixed (no further rng draws) so the other cases stay unchanged.
+atan_y = np.array([[0.0, 1.0, -1.0, 2.5], [-0.0, 1e-8, -3.0, 40.0]])
+atan_x = np.array([[1.0, 0.0, -2.0, -0.5], [-1.0, 3.0, 0.5, -1e3]])
 
 
 def sigmoid(v):
@@ -55,6 +58,9 @@ with np.errstate(over="ignore"):
         "tanh": {"inputs": [wide], "output": np.tanh(wide)},
         "sigmoid": {"inputs": [wide], "output": sigmoid(wide)},
         "erf": {"inputs": [x], "output": erf(x)},
+        "atan": {"inputs": [wide], "output": np.arctan(wide)},
+        "atan2_quadrants": {"inputs": [atan_y, atan_x], "output": np.arctan2(atan_y, atan_x)},
+        "atan2_broadcast": {"inputs": [x, y], "output": np.arctan2(x, y)},
         "relu": {"inputs": [x], "output": np.maximum(x, 0)},
         "leaky_relu_0_2": {"inputs": [x], "output": np.where(x > 0, x, 0.2 * x), "params": {"slope": 0.2}},
         "gelu": {"inputs": [x], "output": gelu(x)},

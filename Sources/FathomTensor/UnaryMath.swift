@@ -191,6 +191,13 @@ extension Tensor {
         return out
     }
 
+    /// The arctangent (radians, in (−π/2, π/2)). The gradient is `1 / (1 + x²)`.
+    public func atan() -> Tensor {
+        let (x, out) = mapFloat(op: "atan", { .atan($0) }, { .atan($0) })
+        if needsGrad(x) { out.recorded("atan", [x]) { g, _ in [g / (x.square() + 1)] } }
+        return out
+    }
+
     /// The hyperbolic tangent. float32 is vectorized. The gradient is `1 - tanh²`.
     public func tanh() -> Tensor {
         let (x, out) = mapFloatRuns(op: "tanh", VectorMath.tanh, { .tanh($0) })
@@ -224,6 +231,33 @@ extension Tensor {
         }
         return out
     }
+}
+
+/// The angle of the point (x, y) in radians, in [−π, π] (C `atan2(y, x)` semantics,
+/// `torch.atan2`), elementwise with broadcasting and dtype promotion (integers give float32).
+///
+/// Gradients are x/(x² + y²) for `y` and −y/(x² + y²) for `x` (NaN at the origin, as in PyTorch).
+public func atan2(_ y: Tensor, _ x: Tensor) -> Tensor {
+    var (y, x) = (y, x)
+    if y.dtype != x.dtype {
+        let common = promoteTypes(y.dtype, x.dtype)
+        (y, x) = (y.to(common), x.to(common))
+    }
+    (y, x) = (y.floatingPoint(), x.floatingPoint())
+    let out: Tensor
+    switch y.dtype {
+    case .float32: out = mapBinary(y, x, op: "atan2", Float.self, to: .float32, Float.self) { .atan2(y: $0, x: $1) }
+    case .float64: out = mapBinary(y, x, op: "atan2", Double.self, to: .float64, Double.self) { .atan2(y: $0, x: $1) }
+    default: unsupportedDType(y.dtype, op: "atan2")
+    }
+    if needsGrad(y, x) {
+        out.recorded("atan2", [y, x]) { g, _ in
+            let scaled = g / (y.square() + x.square())
+            return [y.requiresGrad ? (scaled * x).sumToShape(y.shape) : nil,
+                    x.requiresGrad ? (-scaled * y).sumToShape(x.shape) : nil]
+        }
+    }
+    return out
 }
 
 /// `f(g, y)` elementwise over a gradient and a tensor of the same shape and dtype, in one

@@ -54,6 +54,9 @@ final class UnaryMathTests: XCTestCase {
         checkFixture(cases, "tanh") { $0[0].tanh() }
         checkFixture(cases, "sigmoid") { $0[0].sigmoid() }
         checkFixture(cases, "erf") { $0[0].erf() }
+        checkFixture(cases, "atan") { $0[0].atan() }
+        checkFixture(cases, "atan2_quadrants") { atan2($0[0], $0[1]) }
+        checkFixture(cases, "atan2_broadcast") { atan2($0[0], $0[1]) }
     }
 
     func testIntegerInputs() {
@@ -95,6 +98,9 @@ final class UnaryMathTests: XCTestCase {
         checkGradients([x * 2]) { $0[0].tanh() }
         checkGradients([x * 3]) { $0[0].sigmoid() }
         checkGradients([x]) { $0[0].erf() }
+        checkGradients([x * 3]) { $0[0].atan() }
+        checkGradients([x, pos]) { atan2($0[0], $0[1]) }
+        checkGradients([x, sample([4], offset: -2)]) { atan2($0[0], $0[1]) }
     }
 
     func testSecondOrder() {
@@ -110,6 +116,8 @@ final class UnaryMathTests: XCTestCase {
         checkSecondOrder([x]) { $0[0].sin() * $0[0].cos() }
         checkSecondOrder([x]) { $0[0].erf() }
         checkSecondOrder([x]) { $0[0].expm1() + ($0[0] * 0.5).log1p() }
+        checkSecondOrder([x * 3]) { $0[0].atan() }
+        checkSecondOrder([x, pos]) { atan2($0[0], $0[1]) }
     }
 
     func testFusedBackwardMatchesComposed() {

@@ -117,24 +117,9 @@ public func boxIoU(_ a: Tensor, _ b: Tensor) -> Tensor { pairwiseBoxIoU(a, b, ki
 /// Pairwise generalized IoU `[N, M]` of xyxy boxes (`torchvision.ops.generalized_box_iou`).
 public func generalizedBoxIoU(_ a: Tensor, _ b: Tensor) -> Tensor { pairwiseBoxIoU(a, b, kind: .giou) }
 
-/// `atan(x)` from differentiable ops (FathomTensor has no `atan` yet): four half-angle steps
-/// t ← t / (1 + √(1 + t²)) bring |t| below tan(π/32) ≈ 0.0985, where the odd Taylor series to
-/// t¹⁵ is exact to double precision; atan x = 16·series(t). Derivatives of every order follow.
-func differentiableAtan(_ x: Tensor) -> Tensor {
-    var t = x
-    for _ in 0..<4 { t = t / ((t.square() + 1).sqrt() + 1) }
-    // Horner form of Σ_{k=0}^{7} (−1)^k t^{2k} / (2k + 1).
-    let t2 = t.square()
-    var series = t2 * 0 - 1.0 / 15
-    for k in stride(from: 6, through: 0, by: -1) {
-        series = series * t2 + (k % 2 == 0 ? 1.0 : -1.0) / Double(2 * k + 1)
-    }
-    return t * series * 16
-}
-
 /// CIoU's aspect-ratio term v = 4/π²·(atan(w_t/h_t) − atan(w_p/h_p))² from unbound box columns.
 func ciouAspectTerm(_ p: [Tensor], _ g: [Tensor]) -> Tensor {
-    (differentiableAtan((g[2] - g[0]) / (g[3] - g[1])) - differentiableAtan((p[2] - p[0]) / (p[3] - p[1]))).square()
+    (((g[2] - g[0]) / (g[3] - g[1])).atan() - ((p[2] - p[0]) / (p[3] - p[1])).atan()).square()
         * (4 / (Double.pi * Double.pi))
 }
 
