@@ -6,7 +6,7 @@ struct FathomCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fathom",
         abstract: "Fathom: deep learning and training-dynamics research in Swift.",
-        subcommands: [Train.self, Eval.self, Info.self, Demo.self, LMC.self, Hessian.self, Align.self, Abrupt.self],
+        subcommands: [Train.self, Eval.self, Info.self, Demo.self, LMC.self, Hessian.self, Align.self, Abrupt.self, ReID.self],
         defaultSubcommand: Demo.self
     )
 }
