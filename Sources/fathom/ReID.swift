@@ -170,7 +170,7 @@ struct ReIDTrain: ParsableCommand {
     @OptionGroup var data: ReIDDataOptions
     @OptionGroup var training: ReIDTrainOptions
     @OptionGroup var rerank: ReRankOptions
-    @Option(help: "Epochs (P×K batches over the training identities).") var epochs = 30
+    @Option(help: "Epochs (P×K batches over the training identities).") var epochs = 60
     @Option(help: "Base channel width of the backbone (feature size 4·width).") var width = 16
     @Option(help: "Seed of the weights and the batch order.") var seed: UInt64 = 0
     @Option(help: "Run directory (default: runs/reid-train-s<seed>).") var out: String?
