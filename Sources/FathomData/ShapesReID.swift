@@ -50,7 +50,7 @@ public struct ShapesReIDCamera: Sendable, Equatable {
 ///
 /// `domain: .target` is a second "dataset" for domain adaptation: other identities (a
 /// different appearance stream) seen by cameras with shifted conditions — lower contrast
-/// on a gray background, more noise, smaller scale, more occlusion.
+/// on a gray background, more noise, smaller scale, more occlusion — by `targetShift`.
 public struct ShapesReID: Sendable {
     public enum Domain: String, Sendable, CaseIterable { case source, target }
 
@@ -72,12 +72,16 @@ public struct ShapesReID: Sendable {
     public let testIdentities: Int
     public let imagesPerCamera: Int
     public let queryCameras: Int
+    /// How far the target domain's cameras are from the source's (default 0.25), 0 (same condition ranges,
+    /// other identities) to 1 (the full shift); ignored for the source domain.
+    public let targetShift: Double
 
     public init(seed: UInt64 = 0, domain: Domain = .source, imageSize: Int = 32, cameraCount: Int = 4,
-                trainIdentities: Int = 100, testIdentities: Int = 50, imagesPerCamera: Int = 4, queryCameras: Int = 2) {
+                trainIdentities: Int = 100, testIdentities: Int = 50, imagesPerCamera: Int = 4, queryCameras: Int = 2, targetShift: Double = 0.25) {
         precondition(imageSize >= 16, "Fathom.ShapesReID: imageSize must be at least 16, got \(imageSize)")
         precondition(cameraCount >= 2 && (1...cameraCount).contains(queryCameras),
                      "Fathom.ShapesReID: need at least 2 cameras and 1 ≤ queryCameras ≤ cameraCount, got \(cameraCount) and \(queryCameras)")
+        precondition((0...1).contains(targetShift), "Fathom.ShapesReID: targetShift must lie in [0, 1], got \(targetShift)")
         precondition(trainIdentities >= 1 && testIdentities >= 1 && imagesPerCamera >= 1,
                      "Fathom.ShapesReID: identities and imagesPerCamera must be positive")
         self.seed = seed
@@ -88,6 +92,7 @@ public struct ShapesReID: Sendable {
         self.testIdentities = testIdentities
         self.imagesPerCamera = imagesPerCamera
         self.queryCameras = queryCameras
+        self.targetShift = targetShift
     }
 
     private var domainSalt: UInt64 { domain == .source ? 0x51D_0001 : 0x7A6_0002 }
@@ -113,24 +118,23 @@ public struct ShapesReID: Sendable {
         return ShapesReIDIdentity(parts: parts)
     }
 
-    /// The rendering conditions of camera `index`.
+    /// The rendering conditions of camera `index`. Source cameras: scale 0.9–1.1, contrast
+    /// 0.8–1, black background, noise 0.02–0.06, occlusion 15%. The fully shifted target
+    /// (`targetShift` 1): scale 0.72–0.85, contrast 0.45–0.6, gray background 0.15–0.3,
+    /// noise 0.08–0.14, occlusion 25%, more pose jitter; `targetShift` s interpolates
+    /// linearly between the two (each camera keeps its own draw within the ranges).
     public func camera(_ index: Int) -> ShapesReIDCamera {
         var rng = SplitMix64(seed: seed ^ domainSalt, stream: UInt64(index) &* 3 &+ 2)
         let rotation = rng.nextDouble(in: -0.5...0.5)
-        switch domain {
-        case .source:
-            let s = rng.nextDouble(in: 0.9...1.1)
-            let c = rng.nextDouble(in: 0.8...1.0)
-            return ShapesReIDCamera(rotation: rotation, rotationJitter: 0.25, scale: (s - 0.08)...(s + 0.08), offset: 0.08,
-                                    contrast: (c - 0.1)...c, background: 0, noise: rng.nextDouble(in: 0.02...0.06),
-                                    occlusion: 0.15)
-        case .target:
-            let s = rng.nextDouble(in: 0.72...0.85)
-            let c = rng.nextDouble(in: 0.45...0.6)
-            return ShapesReIDCamera(rotation: rotation, rotationJitter: 0.35, scale: (s - 0.06)...(s + 0.06), offset: 0.1,
-                                    contrast: (c - 0.08)...c, background: rng.nextDouble(in: 0.15...0.3),
-                                    noise: rng.nextDouble(in: 0.08...0.14), occlusion: 0.25)
-        }
+        let u = (rng.nextDouble(), rng.nextDouble(), rng.nextDouble(), rng.nextDouble())
+        let t = domain == .source ? 0 : targetShift
+        func lerp(_ a: Double, _ b: Double) -> Double { a + t * (b - a) }
+        let s = lerp(0.9 + 0.2 * u.0, 0.72 + 0.13 * u.0)
+        let c = lerp(0.8 + 0.2 * u.1, 0.45 + 0.15 * u.1)
+        return ShapesReIDCamera(rotation: rotation, rotationJitter: lerp(0.25, 0.35), scale: (s - 0.07)...(s + 0.07),
+                                offset: lerp(0.08, 0.1), contrast: (c - lerp(0.1, 0.08))...c,
+                                background: lerp(0, 0.15 + 0.15 * u.2), noise: lerp(0.02 + 0.04 * u.3, 0.08 + 0.06 * u.3),
+                                occlusion: lerp(0.15, 0.25))
     }
 
     /// The training images: every camera's images of every training identity, identity-major.

@@ -21,6 +21,7 @@ struct ReIDDataOptions: ParsableArguments {
     @Option(help: "Cameras per domain.") var cameras = 4
     @Option(help: "Images per identity per camera.") var imagesPerCamera = 4
     @Option(help: "Cameras that contribute queries (one image per identity each).") var queryCameras = 2
+    @Option(help: "Distance of the target domain's camera conditions from the source's, 0 to 1.") var targetShift = 0.25
 
     func validate() throws {
         if trainIds < 2 || testIds < 2 { throw ValidationError("--train-ids and --test-ids must be at least 2") }
@@ -28,21 +29,22 @@ struct ReIDDataOptions: ParsableArguments {
             throw ValidationError("need --cameras ≥ 2 and 1 ≤ --query-cameras ≤ --cameras, got \(cameras) and \(queryCameras)")
         }
         if imagesPerCamera < 1 { throw ValidationError("--images-per-camera must be positive") }
+        if !(0...1).contains(targetShift) { throw ValidationError("--target-shift must lie in [0, 1], got \(targetShift)") }
     }
 
     func dataset(_ domain: ShapesReID.Domain) -> ShapesReID {
         ShapesReID(seed: dataSeed, domain: domain, cameraCount: cameras, trainIdentities: trainIds, testIdentities: testIds,
-                   imagesPerCamera: imagesPerCamera, queryCameras: queryCameras)
+                   imagesPerCamera: imagesPerCamera, queryCameras: queryCameras, targetShift: targetShift)
     }
 
     var metadata: [String: String] {
         ["data_seed": String(dataSeed), "train_ids": String(trainIds), "test_ids": String(testIds), "cameras": String(cameras),
-         "images_per_camera": String(imagesPerCamera), "query_cameras": String(queryCameras)]
+         "images_per_camera": String(imagesPerCamera), "query_cameras": String(queryCameras), "target_shift": String(targetShift)]
     }
 
     var config: [String: Any] {
         ["data_seed": Int(dataSeed), "train_ids": trainIds, "test_ids": testIds, "cameras": cameras,
-         "images_per_camera": imagesPerCamera, "query_cameras": queryCameras]
+         "images_per_camera": imagesPerCamera, "query_cameras": queryCameras, "target_shift": targetShift]
     }
 }
 
@@ -159,6 +161,7 @@ func loadReIDCheckpoint(_ path: String) throws -> (model: ReIDNet, data: ReIDDat
     data.cameras = try number("cameras")
     data.imagesPerCamera = try number("images_per_camera")
     data.queryCameras = try number("query_cameras")
+    data.targetShift = metadata["target_shift"].flatMap(Double.init) ?? data.targetShift
     return (model, data)
 }
 
@@ -248,6 +251,7 @@ struct ReIDEval: ParsableCommand {
     @Flag(help: "Also report k-reciprocal re-ranked results.") var rerank = false
     @OptionGroup var rerankOptions: ReRankOptions
     @Option(help: "Domain evaluated: source or target.") var domain = "source"
+    @Option(help: "Target domain shift (default: the checkpoint's).") var targetShift: Double?
     @Option(help: "Run directory (default: runs/reid-eval).") var out: String?
 
     func validate() throws {
@@ -262,7 +266,9 @@ struct ReIDEval: ParsableCommand {
         let run = try RunDirectory(directory, config: first.data.config.merging([
             "command": "reid eval", "checkpoint": checkpoint, "ensemble": others, "rerank": rerank, "domain": domain,
         ]) { a, _ in a })
-        let data = first.data.dataset(ShapesReID.Domain(rawValue: domain)!)
+        var options = first.data
+        if let targetShift { options.targetShift = targetShift }
+        let data = options.dataset(ShapesReID.Domain(rawValue: domain)!)
         let scores = evaluateReID(models, on: data, rerank: rerank ? rerankOptions : nil)
         print("\(domain) test (\(models.count) model\(models.count == 1 ? "" : "s")): " + scores.line)
         var summary = scores.summary()

@@ -21,6 +21,7 @@ struct ReIDAdapt: ParsableCommand {
     @Option(help: "k1 of the Jaccard distance.") var k1 = 20
     @Option(help: "k2 of the Jaccard distance.") var k2 = 6
     @Option(help: "Seed of the batch order and the new classifiers.") var seed: UInt64 = 0
+    @Option(help: "Target domain shift, 0 to 1 (default: the checkpoint's).") var targetShift: Double?
     @Option(help: "Run directory (default: runs/reid-adapt).") var out: String?
 
     func validate() throws {
@@ -31,7 +32,8 @@ struct ReIDAdapt: ParsableCommand {
     }
 
     func run() throws {
-        let (model, dataOptions) = try loadReIDCheckpoint(checkpoint)
+        var (model, dataOptions) = try loadReIDCheckpoint(checkpoint)
+        if let targetShift { dataOptions.targetShift = targetShift }
         let directory = URL(fileURLWithPath: out ?? "runs/reid-adapt")
         let run = try RunDirectory(directory, config: dataOptions.config.merging([
             "command": "reid adapt", "checkpoint": checkpoint, "rounds": rounds, "epochs_per_round": epochsPerRound,

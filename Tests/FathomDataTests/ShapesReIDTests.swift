@@ -44,7 +44,7 @@ final class ShapesReIDTests: XCTestCase {
     }
 
     func testTargetDomainIsShifted() {
-        let source = ShapesReID(seed: 1, domain: .source), target = ShapesReID(seed: 1, domain: .target)
+        let source = ShapesReID(seed: 1, domain: .source), target = ShapesReID(seed: 1, domain: .target, targetShift: 1)
         XCTAssertNotEqual(source.identity(0), target.identity(0), "the target domain has its own identities")
         for c in 0..<4 {
             XCTAssertGreaterThan(target.camera(c).noise, source.camera(c).noise)
@@ -55,7 +55,14 @@ final class ShapesReIDTests: XCTestCase {
             let v = d.images(Array(d.train.prefix(32))).scalars(as: Float.self)
             return v.reduce(0, +) / Float(v.count)
         }
-        // A gray background lifts the mean of the target images.
-        XCTAssertGreaterThan(mean(target), mean(source))
+        // A gray background lifts the mean of the target images, less so at half the shift.
+        let half = ShapesReID(seed: 1, domain: .target, targetShift: 0.5)
+        XCTAssertEqual(half.targetShift, 0.5)
+        XCTAssertGreaterThan(mean(target), mean(half))
+        XCTAssertGreaterThan(mean(half), mean(source))
+        // Without shift the target cameras draw from the source ranges.
+        let none = ShapesReID(seed: 1, domain: .target, targetShift: 0)
+        XCTAssertEqual(none.camera(2).background, 0)
+        XCTAssertGreaterThanOrEqual(none.camera(2).contrast.lowerBound, 0.7)
     }
 }
