@@ -10,7 +10,7 @@ struct FathomCommand: ParsableCommand {
             Train.self, Eval.self, Info.self, Demo.self,
             LMC.self, Hessian.self, Align.self, Landscape.self, Rank.self,
             Abrupt.self, Grok.self,
-            VAECommand.self, SSL.self,
+            VAECommand.self, SSL.self, ReID.self,
         ],
         defaultSubcommand: Demo.self
     )
