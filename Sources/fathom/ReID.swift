@@ -223,6 +223,9 @@ struct ReIDTrain: ParsableCommand {
         plot.add("ID (label smoothing)", x: idLosses.indices.map { Double($0 + 1) }, y: idLosses)
         plot.add("batch-hard triplet", x: tripletLosses.indices.map { Double($0 + 1) }, y: tripletLosses)
         try plot.write(to: run.file("losses.svg"))
+        try writeCMC(scores, title: "CMC on the source test split", to: run.file("cmc.svg"))
+        try writeReIDEmbeddingPCA(model, on: source, title: "PCA of query + gallery features (≤ 20 identities)",
+                                  to: run.file("embeddings_pca.svg"))
         var report = Report(title: "Re-ID training on ShapesReID (source domain)", paragraph:
             "ReIDNet (width \(width), feature \(model.featureCount)) with BNNeck, ID loss (ε = \(training.labelSmoothing)) + "
             + "batch-hard triplet (margin \(training.margin)), Adam lr \(training.lr), P×K = \(training.p)×\(training.k), \(epochs) epochs. "
@@ -236,6 +239,8 @@ struct ReIDTrain: ParsableCommand {
             report.add("re-ranked mAP", r.mAP)
         }
         report.image("Training losses", "losses.svg")
+        report.image("CMC curve", "cmc.svg")
+        report.image("PCA of query + gallery features, coloured by identity", "embeddings_pca.svg")
         try report.write(to: run.file("report.md"))
         print("run directory \(directory.path)")
     }
@@ -279,6 +284,10 @@ struct ReIDEval: ParsableCommand {
             summary["member_map"] = models.map { evaluateReID([$0], on: data, rerank: nil).plain.mAP }
         }
         try run.writeSummary(summary)
+        try writeCMC(scores, title: "CMC on the \(domain) test split (\(models.count) model\(models.count == 1 ? "" : "s"))",
+                     to: run.file("cmc.svg"))
+        try writeReIDEmbeddingPCA(models[0], on: data, title: "PCA of query + gallery features (≤ 20 identities, first model)",
+                                  to: run.file("embeddings_pca.svg"))
         print("run directory \(directory.path)")
     }
 }

@@ -158,8 +158,13 @@ struct SSL: ParsableCommand {
         rankPlot.add("encoder (\(simclrEncoder.featureCount)-d)", x: ranks.map { Double($0.step) }, y: ranks.map(\.rank))
         rankPlot.add("projection (\(projectionDim)-d)", x: ranks.map { Double($0.step) }, y: ranks.map(\.projection))
         try rankPlot.write(to: run.file("rankme.svg"))
+        try writeEmbeddingPCA(extractFeatures(simclrEncoder, images: testImages.select([.range(start: 0, end: Swift.min(test.count, 1000))])),
+                              labels: testBatch.labels.scalars(as: Int64.self).map(Int.init),
+                              title: "PCA of SimCLR encoder features (test images)", labelName: { "class \($0)" },
+                              to: run.file("embeddings_pca.svg"))
         report.image("NT-Xent loss", "loss.svg")
         report.image("RankMe of encoder and projection embeddings", "rankme.svg")
+        report.image("PCA of the SimCLR encoder's test features, coloured by class", "embeddings_pca.svg")
         try run.writeSummary(summary)
         try report.write(to: run.file("report.md"))
         print("run directory \(outDirectory.path)")

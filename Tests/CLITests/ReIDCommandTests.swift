@@ -47,6 +47,11 @@ final class ReIDCommandTests: XCTestCase {
         for file in ["model.safetensors", "losses.svg", "report.md", "metrics.jsonl"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: train.appendingPathComponent(file).path), "\(file) missing")
         }
+        // CMC plain + re-ranked; PCA of all 6 test identities' query + gallery images, one legend entry each.
+        XCTAssertEqual(try svgClassCounts(train.appendingPathComponent("cmc.svg"))["series"], 2)
+        let pca = try svgClassCounts(train.appendingPathComponent("embeddings_pca.svg"))
+        XCTAssertEqual(pca["legend"], 6)
+        XCTAssertGreaterThanOrEqual(pca["point"] ?? 0, 12)
 
         // eval of the same checkpoint reproduces train's figures; an ensemble of it with itself too.
         let eval = scratch.appendingPathComponent("eval")
@@ -56,6 +61,8 @@ final class ReIDCommandTests: XCTestCase {
         XCTAssertEqual(evaluated["models"] as? Int, 2)
         XCTAssertEqual(evaluated["map"] as? Double ?? -1, trained["map"] as? Double ?? -2, accuracy: 1e-9)
         XCTAssertEqual(evaluated["map_reranked"] as? Double ?? -1, trained["map_reranked"] as? Double ?? -2, accuracy: 1e-9)
+        XCTAssertEqual(try svgClassCounts(eval.appendingPathComponent("cmc.svg"))["series"], 2)
+        XCTAssertEqual(try svgClassCounts(eval.appendingPathComponent("embeddings_pca.svg"))["legend"], 6)
 
         let adapt = scratch.appendingPathComponent("adapt")
         result = try fathom(["reid", "adapt", "--checkpoint", checkpoint.path, "--rounds", "1", "--epochs-per-round", "1",

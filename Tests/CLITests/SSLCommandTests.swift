@@ -41,6 +41,10 @@ final class SSLCommandTests: XCTestCase {
         for file in ["loss.svg", "rankme.svg", "report.md", "config.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
         }
+        // One PCA point per test image (24), coloured by the shapes classes present.
+        let pca = try svgClassCounts(out.appendingPathComponent("embeddings_pca.svg"))
+        XCTAssertEqual(pca["point"], 24)
+        XCTAssertGreaterThanOrEqual(pca["legend"] ?? 0, 2)
     }
 
     func testSSLRejectsBadArguments() throws {
