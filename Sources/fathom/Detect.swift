@@ -89,7 +89,7 @@ struct DetectTrain: ParsableCommand {
     @Option(help: "Epochs over the training images (ignored when --steps is given).") var epochs = 4
     @Option(help: "Optimizer steps (overrides --epochs).") var steps: Int?
     @Option(help: "Batch size.") var batchSize = 16
-    @Option(help: "Peak learning rate.") var lr = 2e-3
+    @Option(help: "Peak learning rate.") var lr = 6e-3
     @Option(help: "Optimizer: adamw or sgd.") var optimizer = "adamw"
     @Option(help: "Warm-up steps.") var warmup = 50
     @Option(help: "Box-loss weight (default: per loss, see docs/detection.md).") var boxWeight: Double?

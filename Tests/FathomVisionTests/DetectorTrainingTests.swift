@@ -61,21 +61,24 @@ final class DetectorTrainingTests: XCTestCase {
         XCTAssertTrue(terms.total.item().isFinite)
     }
 
-    /// Every box loss trains: a few AdamW steps on the same 8 images lower the loss.
+    /// KLD and Smooth-L1 both train: a few AdamW steps on the same 4 images lower the box loss.
     func testFewStepsLowerTheLoss() {
         var config = ShapesDetectionConfig()
         config.imageSize = 32
         config.longSide = 0.3...0.7
-        let data = ShapesDetectionDataset(count: 8, seed: 5, config: config)
+        let data = ShapesDetectionDataset(count: 4, seed: 5, config: config)
         for loss in [DetectorBoxLoss.kld, .smoothL1] {
             let detector = AnchorFreeDetector(.heavyNeck(classCount: config.classCount), seed: 2)
             let trainer = DetectorTrainer(detector: detector, dataset: data,
-                                          options: DetectorTrainingOptions(loss: DetectorLossOptions(boxLoss: loss), steps: 12, batchSize: 8,
+                                          options: DetectorTrainingOptions(loss: DetectorLossOptions(boxLoss: loss), steps: 8, batchSize: 4,
                                                                            lr: 3e-3, warmupSteps: 1, seed: 1, logEvery: 1))
             let curve = trainer.train()
-            XCTAssertEqual(curve.count, 12)
-            let first = curve.prefix(2).map(\.loss).reduce(0, +), last = curve.suffix(2).map(\.loss).reduce(0, +)
-            XCTAssertLessThan(last, first, "\(loss): \(curve.map(\.loss))")
+            XCTAssertEqual(curve.count, 8)
+            // The box term falls and the positives' IoU rises (the total can rise early: the
+            // classification targets are those IoUs, so they grow as the boxes improve).
+            let first = curve.prefix(2).map(\.box).reduce(0, +), last = curve.suffix(2).map(\.box).reduce(0, +)
+            XCTAssertLessThan(last, first, "\(loss): \(curve.map(\.box))")
+            XCTAssertGreaterThan(curve.last!.meanIoU, curve.first!.meanIoU, "\(loss): \(curve.map(\.meanIoU))")
             XCTAssertGreaterThan(curve[0].positivesPerImage, 0)
         }
     }

@@ -20,7 +20,7 @@ public struct DetectorTrainingOptions: Sendable {
     public var steps: Int
     public var batchSize: Int = 16
     /// Peak learning rate (after warm-up).
-    public var lr: Double = 2e-3
+    public var lr: Double = 6e-3
     public var weightDecay: Double = 0.05
     public var optimizer: OptimizerKind = .adamw
     /// Linear warm-up steps from lr/10 (then cosine decay to lr/20 over the remaining steps).
@@ -32,7 +32,7 @@ public struct DetectorTrainingOptions: Sendable {
     /// Steps per loss-curve record (the record is the mean over the window).
     public var logEvery: Int = 10
 
-    public init(loss: DetectorLossOptions, steps: Int, batchSize: Int = 16, lr: Double = 2e-3, weightDecay: Double = 0.05,
+    public init(loss: DetectorLossOptions, steps: Int, batchSize: Int = 16, lr: Double = 6e-3, weightDecay: Double = 0.05,
                 optimizer: OptimizerKind = .adamw, warmupSteps: Int = 50, clipNorm: Double = 10, seed: UInt64 = 0, logEvery: Int = 10) {
         self.loss = loss
         self.steps = steps
