@@ -61,6 +61,30 @@ final class DetectorTrainingTests: XCTestCase {
         XCTAssertTrue(terms.total.item().isFinite)
     }
 
+    /// Every box loss (rotated ones on a rotated detector, GIoU on a horizontal one) and every
+    /// classification loss gives a finite loss whose gradient reaches the head.
+    func testEveryLossIsFiniteAndDifferentiable() {
+        var config = ShapesDetectionConfig()
+        config.imageSize = 32
+        let data = ShapesDetectionDataset(count: 2, seed: 4, config: config)
+        let (images, objects) = data.batch(at: [0, 1])
+        let cases: [(DetectorBoxLoss, DetectorClassificationLoss)] = [(.smoothL1, .qualityFocal), (.kld, .varifocal), (.gwd, .focal),
+                                                                     (.kfiou, .qualityFocal), (.giou, .qualityFocal)]
+        for (boxLoss, classification) in cases {
+            let detector = AnchorFreeDetector(.heavyNeck(classCount: config.classCount, rotated: boxLoss.isRotated), seed: 3)
+            let output = detector(images)
+            let terms = detectorLoss(output, priors: detector.priors(inputSize: 32),
+                                     groundTruth: objects.map { DetectorGroundTruth($0, rotated: boxLoss.isRotated) },
+                                     options: DetectorLossOptions(boxLoss: boxLoss, classification: classification))
+            XCTAssertGreaterThan(terms.positives, 0, "\(boxLoss)")
+            XCTAssertTrue(terms.total.item().isFinite && terms.box.item() > 0, "\(boxLoss): \(terms.box.item())")
+            terms.total.backward()
+            let grad = detector.head.levels[0].regressionPrediction.weight.grad
+            XCTAssertNotNil(grad, "\(boxLoss)")
+            XCTAssertGreaterThan(grad.map { $0.abs().sum().item() } ?? 0, 0, "\(boxLoss)")
+        }
+    }
+
     /// KLD and Smooth-L1 both train: a few AdamW steps on the same 4 images lower the box loss.
     func testFewStepsLowerTheLoss() {
         var config = ShapesDetectionConfig()

@@ -26,7 +26,7 @@ public enum DetectorBoxLoss: String, Sendable, CaseIterable {
     /// KLD (Yang et al. 2021): KL(gt ‖ pred) of the boxes as Gaussians, √, log1p, τ = 1, on
     /// decoded boxes in pixels (MMRotate `GDLoss(loss_type='kld', fun='log1p', tau=1)`).
     case kld
-    /// GWD (Yang et al. 2021), MMRotate's defaults (log1p, τ = 1, normalised), decoded boxes.
+    /// GWD (Yang et al. 2021) with MMRotate's GWD-config settings (log1p, τ = 0, normalised, weight 5), decoded boxes.
     case gwd
     /// KFIoU (Yang et al. 2023): Smooth-L1 on stride-normalised centre deltas + 1 − KFIoU.
     case kfiou
@@ -201,7 +201,7 @@ public func detectorLoss(_ output: DetectorOutput, priors: Tensor, groundTruth: 
         case .kld:
             box = kldLoss(predicted, target, reduction: .sum)
         case .gwd:
-            box = gwdLoss(predicted, target, options: GWDLossOptions(transform: .log1p, tau: 1), reduction: .sum)
+            box = gwdLoss(predicted, target, options: GWDLossOptions(), reduction: .sum)
         case .kfiou:
             let centre = priorRows[.all, 0..<2].to(dtype)
             box = kfiouLoss(predicted, target, predDeltas: (predicted[.all, 0..<2] - centre) / stride,
