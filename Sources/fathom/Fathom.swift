@@ -11,6 +11,7 @@ struct FathomCommand: ParsableCommand {
             LMC.self, Hessian.self, Align.self, Landscape.self, Rank.self,
             Abrupt.self, Grok.self,
             VAECommand.self, SSL.self, ReID.self,
+            Detect.self,
         ],
         defaultSubcommand: Demo.self
     )
