@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "FathomVisionTests", dependencies: ["FathomVision", "FathomTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FathomDynamicsTests", dependencies: ["FathomDynamics", "FathomVision", "FathomTestSupport"], exclude: ["Fixtures"]),
         // Runs the `fathom` executable end to end (kill and resume, flag errors).
-        .testTarget(name: "CLITests", dependencies: ["FathomTensor", "fathom"]),
+        .testTarget(name: "CLITests", dependencies: ["FathomTensor", "FathomData", "fathom"]),
     ],
     swiftLanguageModes: [.v6]
 )

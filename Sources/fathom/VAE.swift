@@ -120,7 +120,8 @@ struct VAECommand: ParsableCommand {
         plot.add("reconstruction", x: curve.step, y: curve.reconstruction)
         plot.add("kl", x: curve.step, y: curve.kl)
         try plot.write(to: run.file("loss.svg"))
-        try writeTraversal(model, from: evaluation.means[0..<1], to: run.file("traversal.pgm"))  // a random image's code
+        // The reference image is the first of the shuffled grid: a random image, fixed by the seed.
+        try writeTraversal(model, from: evaluation.means[0..<1], to: run.file("traversal.png"))
 
         let summary: [String: Any] = [
             "objective": objective, "beta": beta, "split_encoder": splitEncoder, "latents": latents, "steps": steps,
@@ -147,14 +148,15 @@ struct VAECommand: ParsableCommand {
         report.add("tc_mws", evaluation.tcMWS)
         report.add("training time (s)", seconds)
         report.image("Training objective", "loss.svg")
-        report.add("latent traversal", "traversal.pgm (rows: latents; columns: z_d from −2.5 to 2.5 around a random image's code)")
+        report.image("Latent traversal (rows: latents; columns: z_d from −2.5 to 2.5, the other latents at the posterior mean of a random image)", "traversal.png")
         try report.write(to: run.file("report.md"))
         print(String(format: "MIG %.4f, reconstruction %.2f, KL %.2f, TC %.3f (%.0f s); run directory %@",
                      mig.score, evaluation.reconstruction, evaluation.kl, evaluation.tc, seconds, directory.path))
     }
 
-    /// A binary PGM grid: one row per latent, 7 columns sweeping that latent from −2.5 to 2.5
-    /// with the others at `code` (`[1, D]`), decoded to Bernoulli means, 1-pixel gray gaps.
+    /// A gray PNG grid: one row per latent, 7 columns sweeping that latent from −2.5 to 2.5
+    /// with the others at `code` (`[1, D]`, the posterior mean of a reference image), decoded
+    /// to Bernoulli means; tiles are separated (and framed) by 1-pixel gray lines.
     private func writeTraversal(_ model: VAE, from code: Tensor, to url: URL) throws {
         let d = model.latentCount, columns = 7, side = imageSize, gap = 1
         let base = code.scalars(as: Float.self)
@@ -181,8 +183,6 @@ struct VAECommand: ParsableCommand {
                 }
             }
         }
-        var file = Data("P5\n\(width) \(height)\n255\n".utf8)
-        file.append(contentsOf: image)
-        try file.write(to: url, options: .atomic)
+        try PNG.write(PNGImage(width: width, height: height, channels: 1, pixels: image), to: url)
     }
 }

@@ -1,3 +1,4 @@
+import FathomData
 import Foundation
 import XCTest
 
@@ -46,12 +47,15 @@ final class VAECommandTests: XCTestCase {
         for file in ["loss.svg", "report.md", "metrics.jsonl", "config.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), file)
         }
-        let pgm = try Data(contentsOf: out.appendingPathComponent("traversal.pgm"))
-        let header = "P5\n\(7 * 17 + 1) \(3 * 17 + 1)\n255\n"
-        XCTAssertEqual(String(decoding: pgm.prefix(header.utf8.count), as: UTF8.self), header)
-        XCTAssertEqual(pgm.count, header.utf8.count + (7 * 17 + 1) * (3 * 17 + 1))
+        // 3 latents × 7 columns of 16-pixel tiles with 1-pixel separators and frame.
+        let traversal = try PNG.read(out.appendingPathComponent("traversal.png"))
+        XCTAssertEqual(traversal.width, 7 * 17 + 1)
+        XCTAssertEqual(traversal.height, 3 * 17 + 1)
+        XCTAssertEqual(traversal.channels, 1)
+        XCTAssertEqual(traversal.pixels[0], 96, "the frame is gray")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("traversal.pgm").path))
         let report = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
-        XCTAssertTrue(report.contains("Split Encoder") && report.contains("| mig |"), report)
+        XCTAssertTrue(report.contains("Split Encoder") && report.contains("| mig |") && report.contains("traversal.png"), report)
     }
 
     func testRejectsUnknownObjective() throws {
