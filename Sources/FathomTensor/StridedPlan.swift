@@ -60,10 +60,11 @@ struct StridedPlan {
             return
         }
         let row = elements.lowerBound / length
-        let column = elements.lowerBound % length
-        // Multi-index of the first row, then rows along the last outer axis in a tight loop
-        // (short rows, as in broadcasts of [n, 1, k] against [1, m, k], are common) and an
-        // odometer over the axes before it only when that axis wraps.
+        var column = elements.lowerBound % length
+        // Multi-index of the first row, then rows along the last outer axis with one add
+        // each (short rows, as in broadcasts of [n, 1, k] against [1, m, k], are common);
+        // the odometer over the axes before it runs only when that axis wraps. One call
+        // site for `body`, so it is inlined.
         var index = [Int](repeating: 0, count: outer)
         var rowOffsets = SIMD4<Int>(repeating: 0)
         var remainder = row
@@ -76,14 +77,6 @@ struct StridedPlan {
         let rowStride = strides[rowAxis], rowsPerBlock = shape[rowAxis]
         var r = index[rowAxis]
         var remaining = elements.count
-        if column != 0 {
-            // A partial first row.
-            let n = min(length - column, remaining)
-            body(rowOffsets &+ inner &* column, n)
-            remaining -= n
-            r += 1
-            rowOffsets &+= rowStride
-        }
         while remaining > 0 {
             if r == rowsPerBlock {
                 rowOffsets &-= rowStride &* rowsPerBlock
@@ -98,20 +91,12 @@ struct StridedPlan {
                     axis -= 1
                 }
             }
-            // Whole rows up to the end of this block (or of the range), then a partial last row.
-            let fullRows = min(rowsPerBlock - r, remaining / length)
-            var offsets = rowOffsets
-            for _ in 0..<fullRows {
-                body(offsets, length)
-                offsets &+= rowStride
-            }
-            rowOffsets = offsets
-            r += fullRows
-            remaining -= fullRows * length
-            if remaining > 0 && remaining < length && r < rowsPerBlock {
-                body(rowOffsets, remaining)
-                remaining = 0
-            }
+            let n = min(length - column, remaining)
+            body(rowOffsets &+ inner &* column, n)
+            remaining -= n
+            column = 0
+            r += 1
+            rowOffsets &+= rowStride
         }
     }
 
