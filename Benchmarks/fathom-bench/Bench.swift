@@ -22,6 +22,9 @@ struct FathomBench: ParsableCommand {
     @Option(help: "Seconds each repeat lasts (iterations are batched up to it; at least one).")
     var repeatSeconds = 0.25
 
+    @Flag(help: "Time repeats with this process's CPU time (all threads) instead of wall time.")
+    var cpuTime = false
+
     @Option(help: "Threads (default: FATHOM_NUM_THREADS or all cores).")
     var threads: Int?
 
@@ -33,6 +36,7 @@ struct FathomBench: ParsableCommand {
 
     mutating func run() throws {
         if let threads { ThreadPool.shared.threadCount = threads }
+        if cpuTime { timingClock = processCPUSeconds }
         let workloads = coreWorkloads().filter { filter == nil || $0.key.contains(filter!) }
         let totalProbe = NoiseProbe()
         let totalStart = now()

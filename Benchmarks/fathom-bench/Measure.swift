@@ -11,6 +11,18 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
 
+/// CPU seconds of this process on a precise clock (all threads): the timing clock under
+/// `--cpu-time`, steadier than wall time when other processes load the machine.
+func processCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// The clock repeats are timed with: wall time (`now`) unless `--cpu-time` picks
+/// `processCPUSeconds`. Set once before measuring.
+nonisolated(unsafe) var timingClock: () -> Double = now
+
 /// CPU seconds this process used so far (all threads, OpenBLAS's included).
 func ownCPUSeconds() -> Double {
     var usage = rusage()
@@ -98,10 +110,10 @@ func measure(repeats: Int, repeatSeconds: Double = 0.25, warmup: Double = 0.1, _
     var all: [Double] = [], others: [Double?] = []
     for _ in 0..<repeats {
         let probe = NoiseProbe()
-        let start = now()
+        let start = now(), clockStart = timingClock()
         for _ in 0..<inner { work() }
         let wall = now() - start
-        all.append(wall / Double(inner))
+        all.append((timingClock() - clockStart) / Double(inner))
         others.append(probe.otherCPUSeconds().map { $0 / wall })
     }
     let quiet = all.indices.filter { (others[$0] ?? 0) < noisyRepeatCores }

@@ -81,6 +81,7 @@ func coreWorkloads() -> [Workload] {
     })
     list += convWorkloads()
     list += stepWorkloads()
+    list += broadcastWorkloads()
     return list
 }
 

@@ -81,6 +81,7 @@ struct ReductionLayout {
     /// Input offset of output `index` (row-major over the kept axes).
     @inline(__always)
     func keptOffset(_ index: Int) -> Int {
+        if keptSizes.count == 1 { return index * keptStrides[0] }
         var remainder = index, offset = 0
         for axis in stride(from: keptSizes.count - 1, through: 0, by: -1) {
             offset += (remainder % keptSizes[axis]) * keptStrides[axis]

@@ -82,6 +82,9 @@ extension Tensor {
     }
 }
 
+/// Elements of shifted rows `logSumExpAlong` exponentiates per call.
+let logSumExpBatch = 2_048
+
 extension Tensor {
     /// log(sum(exp(x))) along one axis, fused (not recorded): the result keeps the axis as
     /// size 1. An infinite maximum is not subtracted, as in PyTorch.
@@ -98,7 +101,9 @@ extension Tensor {
             let chunks = (inner + chunk - 1) / chunk
             ThreadPool.shared.parallelFor(outer * chunks, grain: Swift.max(1, ThreadPool.minParallelElements / (n * Swift.min(inner, chunk)))) { range in
                 let width = Swift.min(inner, chunk)
-                let scratch = UnsafeMutablePointer<T>.allocate(capacity: inner == 1 ? n : width)
+                // Rows of a chunk exponentiated per call (one vector-exp call per short row is slow).
+                let batchRows = Swift.max(1, Swift.min(n, logSumExpBatch / width))
+                let scratch = UnsafeMutablePointer<T>.allocate(capacity: inner == 1 ? n : width * batchRows)
                 let shift = UnsafeMutablePointer<T>.allocate(capacity: width), sums = UnsafeMutablePointer<T>.allocate(capacity: width)
                 defer { scratch.deallocate(); shift.deallocate(); sums.deallocate() }
                 for item in range {
@@ -120,11 +125,19 @@ extension Tensor {
                         for j in 0..<w { shift[j] = xr[j].isNaN ? xr[j] : (xr[j] > shift[j] ? xr[j] : shift[j]) }
                     }
                     for j in 0..<w where shift[j].isInfinite { shift[j] = 0 }
-                    for r in 0..<n {
-                        let xr = xb + r * inner
-                        for j in 0..<w { scratch[j] = xr[j] - shift[j] }
-                        exponentiateInPlace(scratch, count: w)
-                        for j in 0..<w { sums[j] += scratch[j] }
+                    var r0 = 0
+                    while r0 < n {
+                        let k = Swift.min(batchRows, n - r0)
+                        for t in 0..<k {
+                            let xr = xb + (r0 + t) * inner, sr = scratch + t * w
+                            for j in 0..<w { sr[j] = xr[j] - shift[j] }
+                        }
+                        exponentiateInPlace(scratch, count: k * w)
+                        for t in 0..<k {
+                            let sr = scratch + t * w
+                            for j in 0..<w { sums[j] += sr[j] }
+                        }
+                        r0 += k
                     }
                     let yb = y + o * inner + c0
                     for j in 0..<w { yb[j] = T.log(sums[j]) + shift[j] }
@@ -144,14 +157,19 @@ extension Tensor {
 /// row, used when the backward pass is not itself recorded (then nothing needs the graph
 /// of the tensor-op formula). `y` is the op's output. Returns nil for other layouts.
 private func softmaxBackwardFused(_ g: Tensor, _ y: Tensor, axis: Int, log: Bool) -> Tensor? {
-    guard y.rank > 0, axis == y.rank - 1, y.isContiguous, g.dtype == y.dtype, g.shape == y.shape else { return nil }
+    guard y.rank > 0, y.isContiguous, g.dtype == y.dtype, g.shape == y.shape else { return nil }
     let gc = g.contiguous()
     let n = y.shape[axis], rows = y.count / Swift.max(n, 1)
+    let inner = y.shape[(axis + 1)...].reduce(1, *)
     let out = Tensor(uninitializedShape: y.shape, dtype: y.dtype)
     guard y.count > 0 else { return out }
     func kernel<T: FloatScalar>(_: T.Type) {
         let pg = UnsafePointer(gc.pointer(as: T.self)), py = UnsafePointer(y.pointer(as: T.self))
         let po = out.pointer(as: T.self)
+        if inner > 1 {
+            softmaxBackwardColumns(pg, py, po, outer: rows / inner, n: n, inner: inner, log: log)
+            return
+        }
         ThreadPool.shared.parallelFor(rows, grain: Swift.max(1, ThreadPool.minParallelElements / n)) { range in
             for row in range {
                 let gr = pg + row * n, yr = py + row * n, o = po + row * n
@@ -176,6 +194,52 @@ private func softmaxBackwardFused(_ g: Tensor, _ y: Tensor, axis: Int, log: Bool
     default: return nil
     }
     return out
+}
+
+/// `softmaxBackwardFused` along the middle axis of contiguous `[outer, n, inner]` blocks:
+/// the sums over the axis run down columns (chunks of up to 256, vectorized across them),
+/// row by row in order, so the result does not depend on the thread count.
+private func softmaxBackwardColumns<T: FloatScalar>(_ g: UnsafePointer<T>, _ y: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>,
+                                                    outer: Int, n: Int, inner: Int, log: Bool) {
+    let chunk = 256
+    let chunks = (inner + chunk - 1) / chunk
+    ThreadPool.shared.parallelFor(outer * chunks, grain: Swift.max(1, ThreadPool.minParallelElements / (n * Swift.min(inner, chunk)))) { range in
+        let acc = UnsafeMutablePointer<T>.allocate(capacity: chunk)
+        defer { acc.deallocate() }
+        for item in range {
+            let o = item / chunks, c0 = (item % chunks) * chunk, w = Swift.min(chunk, inner - c0)
+            let base = o * n * inner + c0
+            let gb = g + base, yb = y + base, ob = out + base
+            acc.initialize(repeating: 0, count: w)
+            if log {
+                // g - softmax * sum(g), softmax = exp(logSoftmax).
+                for r in 0..<n {
+                    let gr = gb + r * inner
+                    for j in 0..<w { acc[j] += gr[j] }
+                }
+                for r in 0..<n {
+                    let yr = yb + r * inner, orow = ob + r * inner
+                    for j in 0..<w { orow[j] = yr[j] }
+                    if w != inner { exponentiateInPlace(orow, count: w) }
+                }
+                if w == inner { exponentiateInPlace(ob, count: n * inner) }
+                for r in 0..<n {
+                    let gr = gb + r * inner, orow = ob + r * inner
+                    for j in 0..<w { orow[j] = gr[j] - orow[j] * acc[j] }
+                }
+            } else {
+                // y * (g - sum(g * y)).
+                for r in 0..<n {
+                    let gr = gb + r * inner, yr = yb + r * inner
+                    for j in 0..<w { acc[j] += gr[j] * yr[j] }
+                }
+                for r in 0..<n {
+                    let gr = gb + r * inner, yr = yb + r * inner, orow = ob + r * inner
+                    for j in 0..<w { orow[j] = yr[j] * (gr[j] - acc[j]) }
+                }
+            }
+        }
+    }
 }
 
 /// Softmax of a contiguous `[outer, n, inner]` block along the middle axis.
@@ -222,7 +286,12 @@ private func softmaxRows<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: Unsa
             for r in 0..<n {
                 let xr = xb + r * inner, yr = yb + r * inner
                 for j in 0..<w { yr[j] = xr[j] - m[j] }
-                exponentiateInPlace(yr, count: w)
+                if w != inner { exponentiateInPlace(yr, count: w) }
+            }
+            // A chunk spanning all of `inner` is one contiguous block: one exp call for it.
+            if w == inner { exponentiateInPlace(yb, count: n * inner) }
+            for r in 0..<n {
+                let yr = yb + r * inner
                 for j in 0..<w { s[j] += yr[j] }
             }
             if log {

@@ -54,13 +54,17 @@ struct StridedPlan {
         let outer = shape.count - 1
         let length = rowLength
         let inner = strides[outer]
-        var row = elements.lowerBound / length
-        var column = elements.lowerBound % length
         if outer == 0 {
-            body(inner &* column, elements.count)
+            // One row: no index arithmetic (divisions cost more than a short row's work).
+            body(inner &* elements.lowerBound, elements.count)
             return
         }
-        // Multi-index of the first row, then an odometer over the outer axes.
+        let row = elements.lowerBound / length
+        var column = elements.lowerBound % length
+        // Multi-index of the first row, then rows along the last outer axis with one add
+        // each (short rows, as in broadcasts of [n, 1, k] against [1, m, k], are common);
+        // the odometer over the axes before it runs only when that axis wraps. One call
+        // site for `body`, so it is inlined.
         var index = [Int](repeating: 0, count: outer)
         var rowOffsets = SIMD4<Int>(repeating: 0)
         var remainder = row
@@ -69,22 +73,30 @@ struct StridedPlan {
             remainder /= shape[axis]
             rowOffsets &+= strides[axis] &* index[axis]
         }
+        let rowAxis = outer - 1
+        let rowStride = strides[rowAxis], rowsPerBlock = shape[rowAxis]
+        var r = index[rowAxis]
         var remaining = elements.count
         while remaining > 0 {
+            if r == rowsPerBlock {
+                rowOffsets &-= rowStride &* rowsPerBlock
+                r = 0
+                var axis = rowAxis - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    rowOffsets &+= strides[axis]
+                    if index[axis] < shape[axis] { break }
+                    rowOffsets &-= strides[axis] &* shape[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
+            }
             let n = min(length - column, remaining)
             body(rowOffsets &+ inner &* column, n)
             remaining -= n
             column = 0
-            row += 1
-            var axis = outer - 1
-            while axis >= 0 {
-                index[axis] += 1
-                rowOffsets &+= strides[axis]
-                if index[axis] < shape[axis] { break }
-                rowOffsets &-= strides[axis] &* shape[axis]
-                index[axis] = 0
-                axis -= 1
-            }
+            r += 1
+            rowOffsets &+= rowStride
         }
     }
 
