@@ -9,7 +9,7 @@ import Foundation
 struct ReID: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reid", abstract: "Re-identification: train, evaluate (re-ranking, ensembles), adapt to a new domain.",
-        subcommands: [ReIDTrain.self, ReIDEval.self, ReIDAdapt.self])
+        subcommands: [ReIDTrain.self, ReIDEval.self, ReIDAdapt.self, ReIDGenerate.self])
 }
 
 /// The dataset flags shared by the sub-commands (stored in checkpoints so `eval` and
