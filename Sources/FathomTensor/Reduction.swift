@@ -105,8 +105,9 @@ struct ReductionLayout {
 /// reduced elements are strided but the outputs are contiguous in memory (a reduction over
 /// a leading axis), rows are accumulated into a vector of outputs instead (vectorizes).
 @inline(__always)
-func reduceInto<T, U>(_ input: UnsafePointer<T>, layout: ReductionLayout, output: UnsafeMutablePointer<U>,
-                      identity: U, map: (T) -> U, combine: (U, U) -> U) {
+func reduceInto<R: Reducer>(_ input: UnsafePointer<R.Input>, layout: ReductionLayout,
+                            output: UnsafeMutablePointer<R.Output>, identity: R.Output, reducer: R) {
+    typealias U = R.Output
     let m = layout.outputs, n = layout.extent
     guard m > 0 else { return }
     guard n > 0 else {
@@ -140,7 +141,7 @@ func reduceInto<T, U>(_ input: UnsafePointer<T>, layout: ReductionLayout, output
                 plan.forEachSegment(r0..<min(r0 + columnReductionBlock, n)) { offsets, count in
                     for t in 0..<count {
                         let row = base + offsets[0] + t * innerStride
-                        for j in 0..<w { acc[j] = combine(acc[j], map(row[j])) }
+                        for j in 0..<w { acc[j] = reducer.combine(acc[j], reducer.map(row[j])) }
                     }
                 }
             }
@@ -149,7 +150,7 @@ func reduceInto<T, U>(_ input: UnsafePointer<T>, layout: ReductionLayout, output
             ThreadPool.shared.parallelFor(m, grain: max(1, ThreadPool.minParallelElements / blocks)) { range in
                 for o in range {
                     var total = partial[o]
-                    for b in 1..<blocks { total = combine(total, partial[b * m + o]) }
+                    for b in 1..<blocks { total = reducer.combine(total, partial[b * m + o]) }
                     (output + o).initialize(to: total)
                 }
             }
@@ -168,8 +169,8 @@ func reduceInto<T, U>(_ input: UnsafePointer<T>, layout: ReductionLayout, output
             var acc = identity
             let e0 = block * reductionBlock
             plan.forEachSegment(e0..<min(e0 + reductionBlock, n)) { offsets, count in
-                acc = combine(acc, blockedFold(base + offsets[0], stride: innerStride, count: count,
-                                               identity: identity, map: map, combine: combine))
+                acc = reducer.combine(acc, blockedFold(base + offsets[0], stride: innerStride, count: count,
+                                                       identity: identity, reducer: reducer))
             }
             (partial + item).initialize(to: acc)
         }
@@ -178,7 +179,7 @@ func reduceInto<T, U>(_ input: UnsafePointer<T>, layout: ReductionLayout, output
         for o in 0..<m {
             // Fold the block partials of output o with eight accumulators, in a fixed order.
             let total = blockedFold(UnsafePointer(partial + o * blocks), stride: 1, count: blocks,
-                                    identity: identity, map: { $0 }, combine: combine)
+                                    identity: identity, reducer: reducer.combining)
             (output + o).initialize(to: total)
         }
     }
@@ -187,42 +188,42 @@ func reduceInto<T, U>(_ input: UnsafePointer<T>, layout: ReductionLayout, output
 /// Folds `count` elements with eight independent accumulators (vectorizable, and more
 /// accurate than one running sum), combined in a fixed order.
 @inline(__always)
-func blockedFold<T, U>(_ x: UnsafePointer<T>, stride: Int, count: Int, identity: U,
-                       map: (T) -> U, combine: (U, U) -> U) -> U {
+func blockedFold<R: Reducer>(_ x: UnsafePointer<R.Input>, stride: Int, count: Int, identity: R.Output,
+                             reducer: R) -> R.Output {
     var a0 = identity, a1 = identity, a2 = identity, a3 = identity
     var a4 = identity, a5 = identity, a6 = identity, a7 = identity
     var i = 0
     if stride == 1 {
         while i + 8 <= count {
-            a0 = combine(a0, map(x[i])); a1 = combine(a1, map(x[i + 1]))
-            a2 = combine(a2, map(x[i + 2])); a3 = combine(a3, map(x[i + 3]))
-            a4 = combine(a4, map(x[i + 4])); a5 = combine(a5, map(x[i + 5]))
-            a6 = combine(a6, map(x[i + 6])); a7 = combine(a7, map(x[i + 7]))
+            a0 = reducer.combine(a0, reducer.map(x[i])); a1 = reducer.combine(a1, reducer.map(x[i + 1]))
+            a2 = reducer.combine(a2, reducer.map(x[i + 2])); a3 = reducer.combine(a3, reducer.map(x[i + 3]))
+            a4 = reducer.combine(a4, reducer.map(x[i + 4])); a5 = reducer.combine(a5, reducer.map(x[i + 5]))
+            a6 = reducer.combine(a6, reducer.map(x[i + 6])); a7 = reducer.combine(a7, reducer.map(x[i + 7]))
             i += 8
         }
     }
     var tail = identity
-    while i < count { tail = combine(tail, map(x[i * stride])); i += 1 }
-    return combine(combine(combine(combine(a0, a4), combine(a1, a5)), combine(combine(a2, a6), combine(a3, a7))), tail)
+    while i < count { tail = reducer.combine(tail, reducer.map(x[i * stride])); i += 1 }
+    let c = reducer
+    return c.combine(c.combine(c.combine(c.combine(a0, a4), c.combine(a1, a5)), c.combine(c.combine(a2, a6), c.combine(a3, a7))), tail)
 }
 
 /// Sum of `count` elements (the fold with `+`), kept for kernels that sum a run.
 @inline(__always)
 func blockedSum<T: AdditiveArithmetic>(_ x: UnsafePointer<T>, stride: Int, count: Int) -> T {
-    blockedFold(x, stride: stride, count: count, identity: T.zero, map: { $0 }, combine: +)
+    blockedFold(x, stride: stride, count: count, identity: T.zero, reducer: SumReducer<T>())
 }
 
 extension Tensor {
     /// Runs `reduceInto` over `axes` of this tensor, giving a new tensor of `dtype`.
     @inline(__always)
-    func reduced<T, U>(axes: [Int], keepDims: Bool, _: T.Type, to dtype: DType, identity: U,
-                       map: (T) -> U, combine: (U, U) -> U) -> Tensor {
-        precondition(MemoryLayout<U>.size == dtype.byteSize && MemoryLayout<T>.size == self.dtype.byteSize,
-                     "Fathom internal error: reduction element types \(T.self) -> \(U.self) do not match \(self.dtype) -> \(dtype)")
+    func reduced<R: Reducer>(axes: [Int], keepDims: Bool, to dtype: DType, identity: R.Output, _ reducer: R) -> Tensor {
+        precondition(MemoryLayout<R.Output>.size == dtype.byteSize && MemoryLayout<R.Input>.size == self.dtype.byteSize,
+                     "Fathom internal error: reduction element types \(R.Input.self) -> \(R.Output.self) do not match \(self.dtype) -> \(dtype)")
         let out = Tensor(uninitializedShape: reducedShape(shape, axes: axes, keepDims: keepDims), dtype: dtype)
         let layout = ReductionLayout(shape: shape, strides: strides, axes: axes)
-        reduceInto(UnsafePointer(pointer(as: T.self)), layout: layout, output: out.pointer(as: U.self),
-                   identity: identity, map: map, combine: combine)
+        reduceInto(UnsafePointer(pointer(as: R.Input.self)), layout: layout, output: out.pointer(as: R.Output.self),
+                   identity: identity, reducer: reducer)
         return out
     }
 
@@ -235,11 +236,10 @@ extension Tensor {
         let axes = reductionAxes(axes, rank: rank, op: "sum")
         let out: Tensor
         switch dtype {
-        case .float32: out = reduced(axes: axes, keepDims: keepDims, Float.self, to: .float32, identity: 0, map: { $0 }, combine: +)
-        case .float64: out = reduced(axes: axes, keepDims: keepDims, Double.self, to: .float64, identity: 0, map: { $0 }, combine: +)
-        case .int64: out = reduced(axes: axes, keepDims: keepDims, Int64.self, to: .int64, identity: 0, map: { $0 }, combine: &+)
-        case .bool: return reduced(axes: axes, keepDims: keepDims, Bool.self, to: .int64, identity: Int64(0),
-                                   map: { $0 ? 1 : 0 }, combine: &+)
+        case .float32: out = reduced(axes: axes, keepDims: keepDims, to: .float32, identity: 0, SumReducer<Float>())
+        case .float64: out = reduced(axes: axes, keepDims: keepDims, to: .float64, identity: 0, SumReducer<Double>())
+        case .int64: out = reduced(axes: axes, keepDims: keepDims, to: .int64, identity: 0, WrappingSumReducer<Int64>())
+        case .bool: return reduced(axes: axes, keepDims: keepDims, to: .int64, identity: Int64(0), TrueCountReducer())
         }
         if needsGrad(self) {
             let keptShape = reducedShape(shape, axes: axes, keepDims: true), inputShape = shape

@@ -32,20 +32,16 @@ extension Tensor {
         }
         func floats<T: FloatScalar>(_: T.Type) -> Tensor {
             // NaN wins: a NaN accumulator stays, a NaN element replaces.
-            largest
-                ? reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: -T.infinity, map: { $0 },
-                          combine: { a, b in b.isNaN ? b : (b > a ? b : a) })
-                : reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: T.infinity, map: { $0 },
-                          combine: { a, b in b.isNaN ? b : (b < a ? b : a) })
+            reduced(axes: axes, keepDims: keepDims, to: dtype, identity: largest ? -T.infinity : T.infinity,
+                    ExtremumReducer<T>(largest: largest))
         }
         let out: Tensor
         switch dtype {
         case .float32: out = floats(Float.self)
         case .float64: out = floats(Double.self)
         case .int64:
-            out = largest
-                ? reduced(axes: axes, keepDims: keepDims, Int64.self, to: .int64, identity: Int64.min, map: { $0 }, combine: { Swift.max($0, $1) })
-                : reduced(axes: axes, keepDims: keepDims, Int64.self, to: .int64, identity: Int64.max, map: { $0 }, combine: { Swift.min($0, $1) })
+            out = reduced(axes: axes, keepDims: keepDims, to: .int64, identity: largest ? Int64.min : Int64.max,
+                          ExtremumReducer<Int64>(largest: largest))
         case .bool:
             return to(.int64).extremum(axes: axes, keepDims: keepDims, largest: largest).to(.bool)
         }
@@ -198,8 +194,8 @@ extension Tensor {
     /// `sum(exp(self))` over `axes`, kept as size 1 (not recorded).
     private func exponentialSum(axes: [Int]) -> Tensor {
         switch dtype {
-        case .float32: reduced(axes: axes, keepDims: true, Float.self, to: .float32, identity: 0, map: { Float.exp($0) }, combine: +)
-        case .float64: reduced(axes: axes, keepDims: true, Double.self, to: .float64, identity: 0, map: { Double.exp($0) }, combine: +)
+        case .float32: reduced(axes: axes, keepDims: true, to: .float32, identity: 0, MappedSumReducer<Float>(kind: .exp))
+        case .float64: reduced(axes: axes, keepDims: true, to: .float64, identity: 0, MappedSumReducer<Double>(kind: .exp))
         default: unsupportedDType(dtype, op: "logsumexp")
         }
     }
@@ -252,17 +248,17 @@ extension Tensor {
     private func powerSum<T: FloatScalar>(_: T.Type, p: Double, axes: [Int], keepDims: Bool) -> Tensor {
         let q = T(p)
         if p == 0 {
-            return reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: T(0), map: { $0 != 0 ? T(1) : T(0) }, combine: +)
+            return reduced(axes: axes, keepDims: keepDims, to: dtype, identity: T(0), MappedSumReducer<T>(kind: .nonzero))
         }
         if p == 1 {
-            return reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: 0, map: { Swift.abs($0) }, combine: +)
+            return reduced(axes: axes, keepDims: keepDims, to: dtype, identity: 0, MappedSumReducer<T>(kind: .abs))
         }
         if p == 2 {
-            return reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: 0, map: { $0 * $0 }, combine: +)
+            return reduced(axes: axes, keepDims: keepDims, to: dtype, identity: 0, MappedSumReducer<T>(kind: .square))
                 .elementwise({ $0.squareRoot() }, { $0.squareRoot() })
         }
         let inverse = 1 / p
-        return reduced(axes: axes, keepDims: keepDims, T.self, to: dtype, identity: 0, map: { T.pow(Swift.abs($0), q) }, combine: +)
+        return reduced(axes: axes, keepDims: keepDims, to: dtype, identity: 0, MappedSumReducer<T>(kind: .absPower(q)))
             .elementwise({ Float.pow($0, Float(inverse)) }, { Double.pow($0, inverse) })
     }
 }

@@ -110,8 +110,8 @@ extension Tensor {
                     let o = item / chunks, c0 = (item % chunks) * chunk, w = Swift.min(chunk, inner - c0)
                     let xb = x + o * n * inner + c0
                     if inner == 1 {
-                        let m = blockedFold(xb, stride: 1, count: n, identity: -T.infinity, map: { $0 },
-                                            combine: { a, b in b.isNaN ? b : (b > a ? b : a) })
+                        let m = blockedFold(xb, stride: 1, count: n, identity: -T.infinity,
+                                            reducer: ExtremumReducer<T>(largest: true))
                         let c = m.isInfinite ? 0 : m
                         for i in 0..<n { scratch[i] = xb[i] - c }
                         exponentiateInPlace(scratch, count: n)
@@ -252,8 +252,8 @@ private func softmaxRows<T: FloatScalar>(_ x: UnsafeMutablePointer<T>, _ y: Unsa
         ThreadPool.shared.parallelFor(outer, grain: Swift.max(1, ThreadPool.minParallelElements / n)) { range in
             for row in range {
                 let xr = UnsafePointer(x + row * n), yr = y + row * n
-                let m = blockedFold(xr, stride: 1, count: n, identity: -T.infinity, map: { $0 },
-                                    combine: { a, b in b.isNaN ? b : (b > a ? b : a) })
+                let m = blockedFold(xr, stride: 1, count: n, identity: -T.infinity,
+                                    reducer: ExtremumReducer<T>(largest: true))
                 for i in 0..<n { yr[i] = xr[i] - m }
                 exponentiateInPlace(yr, count: n)
                 let s = blockedSum(UnsafePointer(yr), stride: 1, count: n)
