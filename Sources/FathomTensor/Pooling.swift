@@ -167,6 +167,13 @@ private func maxPoolKernel<T: FloatScalar>(_ x: Tensor, _ indices: Tensor, _ k: 
     let planes = out.count / max(OH * OW, 1)
     let source = UnsafePointer(x.pointer(as: T.self)), values = out.pointer(as: T.self)
     let argmax = indices.pointer(as: Int64.self)
+    // ceilMode windows may hang over the bottom/right edge: those take the general loop.
+    if p == Size2(0) && d == Size2(1) && (OH - 1) * s.height + k.height <= H && (OW - 1) * s.width + k.width <= W
+        && OH > 0 && OW > 0 {
+        maxPoolInteriorKernel(source, values, argmax, planes: planes, H: H, W: W, OH: OH, OW: OW,
+                              kH: k.height, kW: k.width, sH: s.height, sW: s.width)
+        return out
+    }
     ThreadPool.shared.parallelFor(planes, grain: grain(itemSize: OH * OW * k.height * k.width)) { range in
         for plane in range {
             let input = source + plane * H * W, o = plane * OH * OW
@@ -195,6 +202,39 @@ private func maxPoolKernel<T: FloatScalar>(_ x: Tensor, _ indices: Tensor, _ k: 
         }
     }
     return out
+}
+
+/// Max pooling without padding or dilation whose windows all lie inside the plane (LeNet's
+/// pools, and any pool without ceil-mode overhang), so the loop needs no bounds checks (measured: the general loop took 20%
+/// of the LeNet training step). Same results as the general loop: the first maximum wins,
+/// and the first NaN in a window wins over everything.
+private func maxPoolInteriorKernel<T: FloatScalar>(_ source: UnsafePointer<T>, _ values: UnsafeMutablePointer<T>,
+                                                   _ argmax: UnsafeMutablePointer<Int64>, planes: Int, H: Int, W: Int,
+                                                   OH: Int, OW: Int, kH: Int, kW: Int, sH: Int, sW: Int) {
+    ThreadPool.shared.parallelFor(planes, grain: grain(itemSize: OH * OW * kH * kW)) { range in
+        for plane in range {
+            let input = source + plane * H * W, o = plane * OH * OW
+            for oh in 0..<OH {
+                let rowStart = oh * sH * W
+                for ow in 0..<OW {
+                    let start = rowStart + ow * sW
+                    var best = input[start], bestIndex = start
+                    for kh in 0..<kH {
+                        let row = start + kh * W
+                        for kw in 0..<kW {
+                            let v = input[row + kw]
+                            if !best.isNaN && (v > best || v.isNaN) {
+                                best = v
+                                bestIndex = row + kw
+                            }
+                        }
+                    }
+                    values[o + oh * OW + ow] = best
+                    argmax[o + oh * OW + ow] = Int64(bestIndex)
+                }
+            }
+        }
+    }
 }
 
 /// A zero tensor of `planeShape` (`[…, H, W]`) with each `g[…, i]` added at plane position

@@ -107,6 +107,38 @@ final class PoolingTests: XCTestCase {
         setNumThreads(2)
         XCTAssertEqual(run(), one)
     }
+    /// The no-padding fast path keeps the general loop's rules: first maximum wins on ties,
+    /// and the first NaN of a window wins over everything.
+    func testMaxPoolWithoutPaddingMatchesReferenceOnTiesAndNaN() {
+        let (n, c, h, w) = (2, 3, 7, 9)
+        var data = (0..<(n * c * h * w)).map { Float(($0 * 7) % 5) }
+        for i in stride(from: 3, to: data.count, by: 17) { data[i] = .nan }
+        let x = Tensor(data, shape: [n, c, h, w])
+        for (kernel, strideSize) in [(Size2(2, 3), Size2(2, 1)), (Size2(2), Size2(2)), (Size2(3), Size2(1))] {
+            let (values, indices) = maxPool2dWithIndices(x, kernelSize: kernel, stride: strideSize)
+            let oh = (h - kernel.height) / strideSize.height + 1, ow = (w - kernel.width) / strideSize.width + 1
+            XCTAssertEqual(values.shape, [n, c, oh, ow])
+            let v = values.scalars(as: Float.self), idx = indices.scalars(as: Int64.self)
+            for plane in 0..<(n * c) {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        var best = Float.nan, bestIndex = -1
+                        search: for a in 0..<kernel.height {
+                            for b in 0..<kernel.width {
+                                let position = (i * strideSize.height + a) * w + j * strideSize.width + b
+                                let value = data[plane * h * w + position]
+                                if value.isNaN { best = value; bestIndex = position; break search }
+                                if bestIndex < 0 || value > best { best = value; bestIndex = position }
+                            }
+                        }
+                        let o = (plane * oh + i) * ow + j
+                        XCTAssertEqual(Int(idx[o]), bestIndex, "kernel \(kernel) stride \(strideSize) at \(o)")
+                        XCTAssertTrue(v[o] == best || (v[o].isNaN && best.isNaN))
+                    }
+                }
+            }
+        }
+    }
 }
 
 extension FixtureTensor {
@@ -117,4 +149,5 @@ extension FixtureTensor {
             "shape": [1] + Array(t.shape.dropFirst()), "dtype": t.dtype, "data": Array(t.data.prefix(per)),
         ]))
     }
+
 }
