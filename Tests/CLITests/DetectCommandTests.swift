@@ -14,22 +14,10 @@ final class DetectCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    private func fathom(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process(), out = Pipe(), err = Pipe()
-        process.executableURL = try fathomExecutable()
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, errors)
-    }
 
     func testTrainEvalPredict() throws {
         let run = scratch.appendingPathComponent("run")
-        let train = try fathom(["detect", "train", "--loss", "kld", "--images", "16", "--image-size", "32", "--steps", "3",
+        let train = try runFathom(["detect", "train", "--loss", "kld", "--images", "16", "--image-size", "32", "--steps", "3",
                                 "--batch-size", "8", "--eval-images", "8", "--seed", "1", "--out", run.path])
         XCTAssertEqual(train.status, 0, train.errors)
         for file in ["config.json", "metrics.jsonl", "summary.json", "checkpoint.safetensors"] {
@@ -45,12 +33,12 @@ final class DetectCommandTests: XCTestCase {
         XCTAssertNotNil(summary["ap_by_aspect"] as? [String: Any])
 
         let checkpoint = run.appendingPathComponent("checkpoint.safetensors").path
-        let eval = try fathom(["detect", "eval", "--checkpoint", checkpoint, "--eval-images", "8", "--image-size", "32"])
+        let eval = try runFathom(["detect", "eval", "--checkpoint", checkpoint, "--eval-images", "8", "--image-size", "32"])
         XCTAssertEqual(eval.status, 0, eval.errors)
         XCTAssertTrue(eval.output.contains("mAP50"), eval.output)
 
         let predictions = scratch.appendingPathComponent("predictions")
-        let predict = try fathom(["detect", "predict", "--checkpoint", checkpoint, "--count", "2", "--image-size", "32",
+        let predict = try runFathom(["detect", "predict", "--checkpoint", checkpoint, "--count", "2", "--image-size", "32",
                                   "--score-threshold", "0.01", "--out", predictions.path])
         XCTAssertEqual(predict.status, 0, predict.errors)
         let files = try FileManager.default.contentsOfDirectory(atPath: predictions.path)
@@ -58,7 +46,7 @@ final class DetectCommandTests: XCTestCase {
         XCTAssertTrue(files.contains("Task1_rectangle.txt"), "\(files)")
 
         // Misuse is refused with a message.
-        let bad = try fathom(["detect", "train", "--loss", "giou", "--out", scratch.appendingPathComponent("bad").path])
+        let bad = try runFathom(["detect", "train", "--loss", "giou", "--out", scratch.appendingPathComponent("bad").path])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.errors.contains("--horizontal"), bad.errors)
     }

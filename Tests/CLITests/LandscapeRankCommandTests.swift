@@ -17,18 +17,6 @@ final class LandscapeRankCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    /// Runs fathom; returns its exit status and standard error.
-    private func fathom(_ arguments: [String]) throws -> (status: Int32, errors: String) {
-        let process = Process(), pipe = Pipe()
-        process.executableURL = try fathomExecutable()
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = pipe
-        try process.run()
-        let errors = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, errors)
-    }
 
     /// A checkpoint of FathomVision's 784-512-512-6 MLP in `TrainingCheckpoint`'s layout.
     private func writeCheckpoint(_ name: String, seed: UInt64) throws -> URL {
@@ -53,7 +41,7 @@ final class LandscapeRankCommandTests: XCTestCase {
     func testLandscapeSliceIsCenteredOnTheCheckpoint() throws {
         let a = try writeCheckpoint("a", seed: 1)
         let out = scratch.appendingPathComponent("slice")
-        let result = try fathom(["landscape", "--checkpoint", a.path, "--points", "5", "--range", "0.5",
+        let result = try runFathom(["landscape", "--checkpoint", a.path, "--points", "5", "--range", "0.5",
                                  "--batch-size", "60", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let s = try summary(out)
@@ -76,7 +64,7 @@ final class LandscapeRankCommandTests: XCTestCase {
     func testLandscapePlaneThroughTwoCheckpointsPassesThroughBoth() throws {
         let a = try writeCheckpoint("a", seed: 1), b = try writeCheckpoint("b", seed: 2)
         let out = scratch.appendingPathComponent("plane")
-        let result = try fathom(["landscape", "--checkpoint", a.path, "--b", b.path, "--points", "3", "--range", "0.5",
+        let result = try runFathom(["landscape", "--checkpoint", a.path, "--b", b.path, "--points", "3", "--range", "0.5",
                                  "--batch-size", "60", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let s = try summary(out)
@@ -93,7 +81,7 @@ final class LandscapeRankCommandTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "class=\"cell\"").count - 1, 9, "one cell per grid point")
         XCTAssertTrue(svg.contains("class=\"contour\""), "no contour lines")
 
-        let bad = try fathom(["landscape", "--checkpoint", a.path, "--b", b.path, "--dims", "1"])
+        let bad = try runFathom(["landscape", "--checkpoint", a.path, "--b", b.path, "--dims", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.errors.contains("--b plots the plane through A and B"), bad.errors)
     }
@@ -102,7 +90,7 @@ final class LandscapeRankCommandTests: XCTestCase {
         let a = try writeCheckpoint("a", seed: 1)
         let out = scratch.appendingPathComponent("rank")
         // B = A: CKA between a network and itself is 1 on every layer.
-        let result = try fathom(["rank", "--checkpoint", a.path, "--b", a.path, "--examples", "60", "--out", out.path])
+        let result = try runFathom(["rank", "--checkpoint", a.path, "--b", a.path, "--examples", "60", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let s = try summary(out)
         let rankme = try XCTUnwrap(s["rankme"] as? [String: Double])
@@ -125,7 +113,7 @@ final class LandscapeRankCommandTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file) missing")
         }
 
-        let badLayer = try fathom(["rank", "--checkpoint", a.path, "--layers", "1,nope", "--examples", "60",
+        let badLayer = try runFathom(["rank", "--checkpoint", a.path, "--layers", "1,nope", "--examples", "60",
                                    "--out", scratch.appendingPathComponent("x").path])
         XCTAssertNotEqual(badLayer.status, 0)
         XCTAssertTrue(badLayer.errors.contains("--layers: no layer named 'nope' in mlp"), badLayer.errors)

@@ -15,17 +15,6 @@ final class ReIDCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    private func fathom(_ arguments: [String]) throws -> (status: Int32, errors: String) {
-        let process = Process(), pipe = Pipe()
-        process.executableURL = try fathomExecutable()
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = pipe
-        try process.run()
-        let errors = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, errors)
-    }
 
     private func summary(_ directory: URL) throws -> [String: Any] {
         let data = try Data(contentsOf: directory.appendingPathComponent("summary.json"))
@@ -35,7 +24,7 @@ final class ReIDCommandTests: XCTestCase {
     func testTrainEvalAdapt() throws {
         let tiny = ["--train-ids", "8", "--test-ids", "6", "--cameras", "3", "--images-per-camera", "2", "--p", "4", "--k", "2"]
         let train = scratch.appendingPathComponent("train")
-        var result = try fathom(["reid", "train", "--epochs", "2", "--width", "4", "--out", train.path] + tiny)
+        var result = try runFathom(["reid", "train", "--epochs", "2", "--width", "4", "--out", train.path] + tiny)
         XCTAssertEqual(result.status, 0, result.errors)
         let trained = try summary(train)
         for key in ["rank1", "rank5", "rank10", "map", "rank1_reranked", "map_reranked"] {
@@ -55,7 +44,7 @@ final class ReIDCommandTests: XCTestCase {
 
         // eval of the same checkpoint reproduces train's figures; an ensemble of it with itself too.
         let eval = scratch.appendingPathComponent("eval")
-        result = try fathom(["reid", "eval", "--checkpoint", checkpoint.path, "--ensemble", checkpoint.path, "--rerank", "--out", eval.path])
+        result = try runFathom(["reid", "eval", "--checkpoint", checkpoint.path, "--ensemble", checkpoint.path, "--rerank", "--out", eval.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let evaluated = try summary(eval)
         XCTAssertEqual(evaluated["models"] as? Int, 2)
@@ -65,7 +54,7 @@ final class ReIDCommandTests: XCTestCase {
         XCTAssertEqual(try svgClassCounts(eval.appendingPathComponent("embeddings_pca.svg"))["legend"], 6)
 
         let adapt = scratch.appendingPathComponent("adapt")
-        result = try fathom(["reid", "adapt", "--checkpoint", checkpoint.path, "--rounds", "1", "--epochs-per-round", "1",
+        result = try runFathom(["reid", "adapt", "--checkpoint", checkpoint.path, "--rounds", "1", "--epochs-per-round", "1",
                              "--eps", "0.9", "--min-samples", "2", "--p", "4", "--k", "2", "--out", adapt.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let adapted = try summary(adapt)
@@ -77,7 +66,7 @@ final class ReIDCommandTests: XCTestCase {
         XCTAssertEqual((adapted["rounds"] as? [[String: Any]])?.count, 1)
 
         // Invalid flags are rejected with a message.
-        result = try fathom(["reid", "train", "--p", "1", "--out", scratch.appendingPathComponent("bad").path])
+        result = try runFathom(["reid", "train", "--p", "1", "--out", scratch.appendingPathComponent("bad").path])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.errors.contains("--p and --k"), result.errors)
     }

@@ -18,18 +18,6 @@ final class ResearchCommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    /// Runs fathom; returns its exit status and standard error.
-    private func fathom(_ arguments: [String]) throws -> (status: Int32, errors: String) {
-        let process = Process(), pipe = Pipe()
-        process.executableURL = try fathomExecutable()
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = pipe
-        try process.run()
-        let errors = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, errors)
-    }
 
     /// A checkpoint of FathomVision's 784-512-512-6 MLP in `TrainingCheckpoint`'s layout.
     private func writeCheckpoint(_ name: String, seed: UInt64, model: String = "mlp") throws -> URL {
@@ -49,7 +37,7 @@ final class ResearchCommandTests: XCTestCase {
     func testLMCWritesSummaryFiguresAndReport() throws {
         let a = try writeCheckpoint("a", seed: 1), b = try writeCheckpoint("b", seed: 2)
         let out = scratch.appendingPathComponent("lmc")
-        let result = try fathom(["lmc", "--a", a.path, "--b", b.path, "--points", "5", "--llfc", "--train-subset", "100",
+        let result = try runFathom(["lmc", "--a", a.path, "--b", b.path, "--points", "5", "--llfc", "--train-subset", "100",
                                  "--test-limit", "100", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
@@ -84,7 +72,7 @@ final class ResearchCommandTests: XCTestCase {
     func testHessianWritesEigenvaluesTraceAndDensity() throws {
         let a = try writeCheckpoint("a", seed: 1)
         let out = scratch.appendingPathComponent("hessian")
-        let result = try fathom(["hessian", "--checkpoint", a.path, "--batch-size", "20", "--top", "2", "--lanczos-steps", "4",
+        let result = try runFathom(["hessian", "--checkpoint", a.path, "--batch-size", "20", "--top", "2", "--lanczos-steps", "4",
                                  "--trace-samples", "2", "--density-runs", "1", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
@@ -103,7 +91,7 @@ final class ResearchCommandTests: XCTestCase {
     func testAlignWritesAPermutedCheckpointThatComputesTheSameFunction() throws {
         let a = try writeCheckpoint("a", seed: 1), b = try writeCheckpoint("b", seed: 2)
         let out = scratch.appendingPathComponent("align")
-        let result = try fathom(["align", "--a", a.path, "--b", b.path, "--method", "activations", "--match-examples", "50",
+        let result = try runFathom(["align", "--a", a.path, "--b", b.path, "--method", "activations", "--match-examples", "50",
                                  "--test-limit", "100", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
         let data = try Data(contentsOf: out.appendingPathComponent("summary.json"))
@@ -126,10 +114,10 @@ final class ResearchCommandTests: XCTestCase {
 
     func testLMCNamesTheFlagOfABadCheckpoint() throws {
         let a = try writeCheckpoint("a", seed: 1), other = try writeCheckpoint("other", seed: 2, model: "lenet5")
-        let mismatch = try fathom(["lmc", "--a", a.path, "--b", other.path, "--out", scratch.appendingPathComponent("x").path])
+        let mismatch = try runFathom(["lmc", "--a", a.path, "--b", other.path, "--out", scratch.appendingPathComponent("x").path])
         XCTAssertNotEqual(mismatch.status, 0)
         XCTAssertTrue(mismatch.errors.contains("--b \(other.path) holds a lenet5 but --a \(a.path) a mlp"), mismatch.errors)
-        let missing = try fathom(["lmc", "--a", scratch.appendingPathComponent("none.safetensors").path, "--b", a.path])
+        let missing = try runFathom(["lmc", "--a", scratch.appendingPathComponent("none.safetensors").path, "--b", a.path])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.errors.contains("--a \(scratch.appendingPathComponent("none.safetensors").path): no such file"),
                       missing.errors)

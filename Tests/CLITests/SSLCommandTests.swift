@@ -4,22 +4,11 @@ import XCTest
 /// End-to-end check of `fathom ssl` with tiny settings: it trains, evaluates both baselines
 /// and writes the run directory.
 final class SSLCommandTests: XCTestCase {
-    private func fathom(_ arguments: [String]) throws -> (status: Int32, errors: String) {
-        let process = Process(), pipe = Pipe()
-        process.executableURL = try fathomExecutable()
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = pipe
-        try process.run()
-        let errors = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, errors)
-    }
 
     func testSSLWritesSummaryMetricsFiguresAndReport() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-ssl-\(UUID())")
         defer { try? FileManager.default.removeItem(at: out) }
-        let result = try fathom(["ssl", "--dataset", "shapes", "--train-count", "48", "--test-count", "24", "--steps", "3",
+        let result = try runFathom(["ssl", "--dataset", "shapes", "--train-count", "48", "--test-count", "24", "--steps", "3",
                                  "--batch-size", "16", "--width", "4", "--projection-dim", "8", "--log-every", "2",
                                  "--rankme-samples", "32", "--probe-epochs", "3", "--k", "5", "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
@@ -48,7 +37,7 @@ final class SSLCommandTests: XCTestCase {
     }
 
     func testSSLRejectsBadArguments() throws {
-        let result = try fathom(["ssl", "--baseline", "imagenet", "--steps", "1"])
+        let result = try runFathom(["ssl", "--baseline", "imagenet", "--steps", "1"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.errors.contains("--baseline"), result.errors)
     }

@@ -15,21 +15,10 @@ final class VAECommandTests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    private func fathom(_ arguments: [String]) throws -> (status: Int32, errors: String) {
-        let process = Process(), pipe = Pipe()
-        process.executableURL = try fathomExecutable()
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = pipe
-        try process.run()
-        let errors = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, errors)
-    }
 
     func testTCVAEWithSplitEncoderWritesSummaryFiguresAndReport() throws {
         let out = scratch.appendingPathComponent("vae")
-        let result = try fathom(["vae", "--objective", "tcvae", "--beta", "4", "--split-encoder", "--latents", "3",
+        let result = try runFathom(["vae", "--objective", "tcvae", "--beta", "4", "--split-encoder", "--latents", "3",
                                  "--steps", "6", "--batch-size", "16", "--seed", "1", "--image-size", "16",
                                  "--scales", "2", "--rotations", "2", "--positions", "4", "--hidden", "32",
                                  "--branch-hidden", "8", "--out", out.path])
@@ -59,7 +48,7 @@ final class VAECommandTests: XCTestCase {
     }
 
     func testRejectsUnknownObjective() throws {
-        let result = try fathom(["vae", "--objective", "factor", "--out", scratch.appendingPathComponent("x").path])
+        let result = try runFathom(["vae", "--objective", "factor", "--out", scratch.appendingPathComponent("x").path])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.errors.contains("--objective must be beta or tcvae"), result.errors)
     }
