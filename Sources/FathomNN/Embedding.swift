@@ -9,7 +9,7 @@ import FathomTensor
 /// accumulate). Lookups of `paddingIdx` (negative counts from the end) return that row but
 /// send it no gradient, as in PyTorch.
 public func embedding(_ indices: Tensor, _ weight: Tensor, paddingIdx: Int? = nil) -> Tensor {
-    stopOnError { () throws(TensorError) in try embedding(validating: indices, weight, paddingIdx: paddingIdx) }
+    orStop { () throws(TensorError) in try embedding(validating: indices, weight, paddingIdx: paddingIdx) }
 }
 
 /// Like `embedding(_:_:paddingIdx:)` but throws on a bad dtype, shape or index (token ids from data).
@@ -58,7 +58,7 @@ public final class Embedding: Layer {
     public let paddingIdx: Int?
 
     public init(_ numEmbeddings: Int, _ embeddingDim: Int, paddingIdx: Int? = nil, generator: Generator? = nil) {
-        let pad = stopOnError { () throws(TensorError) in
+        let pad = orStop { () throws(TensorError) in
             try normalizedPaddingIndex(paddingIdx, count: numEmbeddings, op: "Embedding")
         }
         self.numEmbeddings = numEmbeddings

@@ -18,9 +18,10 @@ public struct TensorError: Error, CustomStringConvertible, Equatable {
     public var description: String { "Fathom.\(op): \(message)" }
 }
 
-/// Runs a validating closure and stops the program with the error's message when it throws.
+/// Runs a validating closure and stops the program with the error's message when it throws
+/// (programmer errors). Package-wide, so every Fathom module reports them the same way.
 @inline(__always)
-func orStop<T>(_ body: () throws(TensorError) -> T) -> T {
+package func orStop<T>(_ body: () throws(TensorError) -> T) -> T {
     do { return try body() } catch { fatalError(error.description) }
 }
 

@@ -15,7 +15,7 @@ import FathomTensor
 public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil,
                                          posWeight: Tensor? = nil, reduction: LossReduction = .mean) -> Tensor {
     let op = "binaryCrossEntropyWithLogits"
-    let (y, w, pw) = stopOnError { () throws(TensorError) in
+    let (y, w, pw) = orStop { () throws(TensorError) in
         let y = try validatedTarget(logits, target, reduction, op: op)
         return (y, try broadcastWeight(weight, to: logits, op: op, name: "weight"),
                 try broadcastWeight(posWeight, to: logits, op: op, name: "posWeight"))
@@ -37,7 +37,7 @@ public func binaryCrossEntropyWithLogits(_ logits: Tensor, _ target: Tensor, wei
 public func binaryCrossEntropy(_ input: Tensor, _ target: Tensor, weight: Tensor? = nil,
                                reduction: LossReduction = .mean) -> Tensor {
     let op = "binaryCrossEntropy"
-    let (y, w) = stopOnError { () throws(TensorError) in
+    let (y, w) = orStop { () throws(TensorError) in
         (try validatedTarget(input, target, reduction, op: op), try broadcastWeight(weight, to: input, op: op, name: "weight"))
     }
     let logP = input.log().clamp(min: -100), logQ = (1 - input).log().clamp(min: -100)

@@ -25,7 +25,7 @@ import FathomTensor
 ///   - temperature: τ > 0 (0.5 here, SimCLR's CIFAR-10 setting; its large-batch ImageNet runs use 0.1).
 public func ntXentLoss(_ view1: Tensor, _ view2: Tensor, temperature: Double = 0.5,
                        reduction: LossReduction = .mean) -> Tensor {
-    let n = stopOnError { () throws(TensorError) in
+    let n = orStop { () throws(TensorError) in
         try checkPairedViews(view1, view2, temperature: temperature, reduction: reduction, op: "ntXentLoss")
     }
     let z = unitLengthRows(Tensor.cat([view1, view2], axis: 0))
@@ -51,7 +51,7 @@ public func ntXentLoss(_ view1: Tensor, _ view2: Tensor, temperature: Double = 0
 public func supConLoss(_ features: Tensor, labels: Tensor, temperature: Double = 0.07,
                        baseTemperature: Double? = nil, reduction: LossReduction = .mean) -> Tensor {
     let op = "supConLoss"
-    stopOnError { () throws(TensorError) in
+    orStop { () throws(TensorError) in
         try checkLabelledEmbeddings(features, labels: labels, op: op)
         try checkReduction(reduction, op: op)
         guard temperature > 0, (baseTemperature ?? 1) > 0 else {
@@ -103,7 +103,7 @@ public func dclwLoss(_ view1: Tensor, _ view2: Tensor, temperature: Double = 0.1
 
 private func decoupledContrastive(_ view1: Tensor, _ view2: Tensor, temperature: Double, sigma: Double?,
                                   reduction: LossReduction, op: String) -> Tensor {
-    let n = stopOnError { () throws(TensorError) in
+    let n = orStop { () throws(TensorError) in
         if let sigma, !(sigma > 0) { throw TensorError(op: op, "sigma is \(sigma); it must be positive") }
         return try checkPairedViews(view1, view2, temperature: temperature, reduction: reduction, op: op)
     }

@@ -21,7 +21,7 @@ import FathomTensor
 /// Hessian-vector products through the loss are exact. Probability targets get a gradient too.
 public func crossEntropy(_ logits: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
                          labelSmoothing: Double = 0, reduction: LossReduction = .mean) -> Tensor {
-    stopOnError { () throws(TensorError) in
+    orStop { () throws(TensorError) in
         try crossEntropy(validating: logits, target, weight: weight, ignoreIndex: ignoreIndex,
                          labelSmoothing: labelSmoothing, reduction: reduction)
     }
@@ -51,7 +51,7 @@ public func crossEntropy(validating logits: Tensor, _ target: Tensor, weight: Te
 /// mean as `crossEntropy`. `crossEntropy(x, t)` equals `nllLoss(x.logSoftmax(axis: 1), t)`.
 public func nllLoss(_ logProbs: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
                     reduction: LossReduction = .mean) -> Tensor {
-    stopOnError { () throws(TensorError) in
+    orStop { () throws(TensorError) in
         try nllLoss(validating: logProbs, target, weight: weight, ignoreIndex: ignoreIndex, reduction: reduction)
     }
 }

@@ -18,7 +18,7 @@ import FathomTensor
 public func distillationLoss(student studentLogits: Tensor, teacher teacherLogits: Tensor, temperature: Double,
                              reduction: LossReduction = .mean) -> Tensor {
     let op = "distillationLoss"
-    let teacher = stopOnError { () throws(TensorError) in
+    let teacher = orStop { () throws(TensorError) in
         try checkReduction(reduction, op: op)
         guard temperature > 0 else { throw TensorError(op: op, "temperature is \(temperature); it must be positive") }
         guard studentLogits.rank >= 1 else {

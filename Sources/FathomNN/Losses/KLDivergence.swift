@@ -11,7 +11,7 @@ import FathomTensor
 /// `.mean` divides by the number of elements, as PyTorch's `mean` does.
 /// Differentiable in both arguments.
 public func klDiv(_ input: Tensor, _ target: Tensor, reduction: LossReduction = .mean, logTarget: Bool = false) -> Tensor {
-    let t = stopOnError { () throws(TensorError) in
+    let t = orStop { () throws(TensorError) in
         try checkReduction(reduction, op: "klDiv", allowBatchMean: true)
         return try elementwiseTarget(input, target, op: "klDiv")
     }

@@ -24,7 +24,7 @@ import FathomTensor
 public func batchHardTripletLoss(_ embeddings: Tensor, labels: Tensor, margin: Double = 0.3, softMargin: Bool = false,
                                  reduction: LossReduction = .mean) -> Tensor {
     let op = "batchHardTripletLoss"
-    stopOnError { () throws(TensorError) in
+    orStop { () throws(TensorError) in
         try checkLabelledEmbeddings(embeddings, labels: labels, op: op)
         try checkReduction(reduction, op: op)
         guard margin >= 0 else { throw TensorError(op: op, "margin is \(margin); it must be non-negative") }
@@ -69,7 +69,7 @@ func pairwiseEuclideanDistances(_ x: Tensor) -> Tensor {
 /// plays α's role. See `CenterLoss` for the module that owns the centers.
 public func centerLoss(_ features: Tensor, labels: Tensor, centers: Tensor, reduction: LossReduction = .mean) -> Tensor {
     let op = "centerLoss"
-    stopOnError { () throws(TensorError) in
+    orStop { () throws(TensorError) in
         try checkLabelledEmbeddings(features, labels: labels, op: op)
         try checkReduction(reduction, op: op)
         try requireFloatingPoint(centers, op: op, name: "centers")
@@ -120,7 +120,7 @@ public final class CenterLoss: Module {
 /// result to `crossEntropy` (see `arcFaceLoss`).
 public func arcFaceLogits(_ cosine: Tensor, labels: Tensor, scale: Double = 64, margin: Double = 0.5,
                           easyMargin: Bool = false) -> Tensor {
-    let mask = stopOnError { () throws(TensorError) in try marginTargetMask(cosine, labels, op: "arcFaceLogits") }
+    let mask = orStop { () throws(TensorError) in try marginTargetMask(cosine, labels, op: "arcFaceLogits") }
     let n = cosine.shape[0]
     let safeLabels = Tensor.where(labels .< 0, Tensor.zeros([n], dtype: .int64), labels).reshaped([n, 1])
     let target = cosine.gather(axis: 1, index: safeLabels)
@@ -140,7 +140,7 @@ public func arcFaceLogits(_ cosine: Tensor, labels: Tensor, scale: Double = 64, 
 /// −1 leave their row unmargined. Defaults s = 64, m = 0.4 as insightface's `CosFace`
 /// (the paper reports m = 0.35 as its best).
 public func cosFaceLogits(_ cosine: Tensor, labels: Tensor, scale: Double = 64, margin: Double = 0.4) -> Tensor {
-    let mask = stopOnError { () throws(TensorError) in try marginTargetMask(cosine, labels, op: "cosFaceLogits") }
+    let mask = orStop { () throws(TensorError) in try marginTargetMask(cosine, labels, op: "cosFaceLogits") }
     return (cosine - mask.to(cosine.dtype) * margin) * scale
 }
 

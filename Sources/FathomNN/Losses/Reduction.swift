@@ -16,12 +16,6 @@ public enum LossReduction: String, Sendable, CaseIterable {
     case batchMean
 }
 
-/// Stops with the error's message when the validating closure throws (programmer errors).
-@inline(__always)
-func stopOnError<T>(_ body: () throws(TensorError) -> T) -> T {
-    do { return try body() } catch { fatalError(error.description) }
-}
-
 /// Applies `reduction` to elementwise losses; `.batchMean` only where `op` allows it.
 func reduceLoss(_ loss: Tensor, _ reduction: LossReduction) -> Tensor {
     switch reduction {

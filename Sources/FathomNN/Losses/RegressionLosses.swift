@@ -7,20 +7,20 @@ import FathomTensor
 /// Mean squared error `(input − target)²`, reduced (`torch.nn.functional.mse_loss`).
 /// `input` and `target` must have the same shape.
 public func mseLoss(_ input: Tensor, _ target: Tensor, reduction: LossReduction = .mean) -> Tensor {
-    let y = stopOnError { () throws(TensorError) in try validatedTarget(input, target, reduction, op: "mseLoss") }
+    let y = orStop { () throws(TensorError) in try validatedTarget(input, target, reduction, op: "mseLoss") }
     return reduceLoss((input - y).square(), reduction)
 }
 
 /// Mean absolute error `|input − target|`, reduced (`torch.nn.functional.l1_loss`).
 public func l1Loss(_ input: Tensor, _ target: Tensor, reduction: LossReduction = .mean) -> Tensor {
-    let y = stopOnError { () throws(TensorError) in try validatedTarget(input, target, reduction, op: "l1Loss") }
+    let y = orStop { () throws(TensorError) in try validatedTarget(input, target, reduction, op: "l1Loss") }
     return reduceLoss((input - y).abs(), reduction)
 }
 
 /// Smooth L1 (`torch.nn.functional.smooth_l1_loss`): with d = input − target,
 /// `0.5·d²/β` where |d| < β, `|d| − 0.5·β` elsewhere; β = 0 is the L1 loss.
 public func smoothL1Loss(_ input: Tensor, _ target: Tensor, beta: Double = 1, reduction: LossReduction = .mean) -> Tensor {
-    let y = stopOnError { () throws(TensorError) in
+    let y = orStop { () throws(TensorError) in
         guard beta >= 0 else { throw TensorError(op: "smoothL1Loss", "beta is \(beta); it must be non-negative") }
         return try validatedTarget(input, target, reduction, op: "smoothL1Loss")
     }
@@ -32,7 +32,7 @@ public func smoothL1Loss(_ input: Tensor, _ target: Tensor, beta: Double = 1, re
 /// Huber loss (`torch.nn.functional.huber_loss`): with d = input − target, `0.5·d²`
 /// where |d| < δ, `δ·(|d| − 0.5·δ)` elsewhere. Equals δ · smoothL1Loss(beta: δ).
 public func huberLoss(_ input: Tensor, _ target: Tensor, delta: Double = 1, reduction: LossReduction = .mean) -> Tensor {
-    let y = stopOnError { () throws(TensorError) in
+    let y = orStop { () throws(TensorError) in
         guard delta > 0 else { throw TensorError(op: "huberLoss", "delta is \(delta); it must be positive") }
         return try validatedTarget(input, target, reduction, op: "huberLoss")
     }

@@ -41,7 +41,7 @@ public func logStableMax(_ x: Tensor, axis: Int = -1) -> Tensor {
 /// Computed in the logits' dtype (the authors cast to float64; pass `.to(.float64)` logits to
 /// match them exactly). Differentiable to any order.
 public func stableMaxCrossEntropy(_ logits: Tensor, _ target: Tensor, reduction: LossReduction = .mean) -> Tensor {
-    stopOnError { () throws(TensorError) in try stableMaxCrossEntropy(validating: logits, target, reduction: reduction) }
+    orStop { () throws(TensorError) in try stableMaxCrossEntropy(validating: logits, target, reduction: reduction) }
 }
 
 /// Like `stableMaxCrossEntropy(_:_:reduction:)` but throws on a bad shape, dtype, class index

@@ -8,7 +8,7 @@ import FathomTensor
 /// normalizer towards 1 for stability. One value per row (every index but the last);
 /// `.mean` averages them (over tokens). Add it to the cross-entropy; PaLM uses 1e-4.
 public func auxiliaryZLoss(_ logits: Tensor, coefficient: Double = 1e-4, reduction: LossReduction = .mean) -> Tensor {
-    stopOnError { () throws(TensorError) in
+    orStop { () throws(TensorError) in
         try requireFloatingPoint(logits, op: "auxiliaryZLoss", name: "logits")
         try checkReduction(reduction, op: "auxiliaryZLoss")
         guard logits.rank >= 1 else { throw TensorError(op: "auxiliaryZLoss", "the logits are 0-d; they need a class axis (the last)") }
@@ -32,7 +32,7 @@ public func auxiliaryZLoss(_ logits: Tensor, coefficient: Double = 1e-4, reducti
 public func sphericalZLoss(_ logits: Tensor, labels: Tensor, a: Double, b: Double,
                            reduction: LossReduction = .mean) -> Tensor {
     let op = "sphericalZLoss"
-    stopOnError { () throws(TensorError) in
+    orStop { () throws(TensorError) in
         try requireFloatingPoint(logits, op: op, name: "logits")
         try checkReduction(reduction, op: op)
         guard a > 0 else { throw TensorError(op: op, "a is \(a); it must be positive") }

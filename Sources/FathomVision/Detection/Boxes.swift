@@ -92,6 +92,14 @@ func boxOverlap(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ kind: 
 public func pairwiseBoxIoU(_ a: Tensor, _ b: Tensor, kind: BoxIoUKind = .iou) -> Tensor {
     requireBoxes(a, width: 4, op: "pairwiseBoxIoU", name: "the first boxes")
     requireBoxes(b, width: 4, op: "pairwiseBoxIoU", name: "the second boxes")
+    return pairwiseBoxMatrix(a, b, width: 4, grain: 16_384) { boxOverlap($0, $1, kind) }
+}
+
+/// The `[N, M]` matrix of `value(a_i, b_j)` over rows of `width` box parameters, computed in
+/// float64 on the pool and returned in `a`'s dtype; `grain` is the pairs per parallel chunk.
+/// Entries are independent, so the thread split never changes a bit.
+func pairwiseBoxMatrix(_ a: Tensor, _ b: Tensor, width: Int, grain: Int,
+                       _ value: (UnsafePointer<Double>, UnsafePointer<Double>) -> Double) -> Tensor {
     let n = a.shape[0], m = b.shape[0]
     let da = a.contiguous().doubles, db = b.contiguous().doubles
     var out = [Double](repeating: 0, count: n * m)
@@ -99,10 +107,9 @@ public func pairwiseBoxIoU(_ a: Tensor, _ b: Tensor, kind: BoxIoUKind = .iou) ->
         db.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { po in
                 let (pa, pb, po) = (pa.baseAddress!, pb.baseAddress!, po.baseAddress!)
-                // Rows are independent: any split gives the same bits.
-                ThreadPool.shared.parallelFor(n, grain: Swift.max(1, 16_384 / Swift.max(m, 1))) { rows in
+                ThreadPool.shared.parallelFor(n, grain: Swift.max(1, grain / Swift.max(m, 1))) { rows in
                     for i in rows {
-                        for j in 0..<m { po[i * m + j] = boxOverlap(pa + 4 * i, pb + 4 * j, kind) }
+                        for j in 0..<m { po[i * m + j] = value(pa + width * i, pb + width * j) }
                     }
                 }
             }

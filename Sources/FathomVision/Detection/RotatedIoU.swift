@@ -69,23 +69,7 @@ func rotatedIoUValue(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>) -> 
 public func rotatedBoxIoU(_ a: Tensor, _ b: Tensor) -> Tensor {
     requireBoxes(a, width: 5, op: "rotatedBoxIoU", name: "the first boxes")
     requireBoxes(b, width: 5, op: "rotatedBoxIoU", name: "the second boxes")
-    let n = a.shape[0], m = b.shape[0]
-    let da = a.contiguous().doubles, db = b.contiguous().doubles
-    var out = [Double](repeating: 0, count: n * m)
-    da.withUnsafeBufferPointer { pa in
-        db.withUnsafeBufferPointer { pb in
-            out.withUnsafeMutableBufferPointer { po in
-                let (pa, pb, po) = (pa.baseAddress!, pb.baseAddress!, po.baseAddress!)
-                // Each entry is independent, so the thread split never changes a bit.
-                ThreadPool.shared.parallelFor(n, grain: Swift.max(1, 2_048 / Swift.max(m, 1))) { rows in
-                    for i in rows {
-                        for j in 0..<m { po[i * m + j] = rotatedIoUValue(pa + 5 * i, pb + 5 * j) }
-                    }
-                }
-            }
-        }
-    }
-    return Tensor(out, shape: [n, m], dtype: a.dtype)
+    return pairwiseBoxMatrix(a, b, width: 5, grain: 2_048) { rotatedIoUValue($0, $1) }
 }
 
 /// Elementwise exact IoU `[N]` of aligned `[N, 5]` rotated boxes (`a[i]` with `b[i]`).

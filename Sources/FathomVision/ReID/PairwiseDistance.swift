@@ -91,7 +91,3 @@ func stableOrder(_ row: UnsafeBufferPointer<Double>, limit: Int? = nil) -> [Int]
     return best
 }
 
-/// Runs a throwing validator and stops with its message (FathomTensor's `orStop` is internal).
-func orStop<T>(_ body: () throws(TensorError) -> T) -> T {
-    do { return try body() } catch { fatalError(error.description) }
-}
