@@ -18,6 +18,15 @@ private let invSqrtTwoPi = 0.398_942_280_401_432_7
 private let invSqrtTwo = 0.707_106_781_186_547_5
 private let geluCubic = 0.044_715
 
+/// ReLU's gradient from the output: a vectorized kernel for the common float case.
+private func reluBackward(_ g: Tensor, _ out: Tensor) -> Tensor {
+    switch (g.dtype, out.dtype) {
+    case (.float32, .float32): return mapBinary(g, out, op: "relu backward", PassWherePositive<Float>.self, to: .float32)
+    case (.float64, .float64): return mapBinary(g, out, op: "relu backward", PassWherePositive<Double>.self, to: .float64)
+    default: return fusedGradient(g, out, op: "relu backward") { g, y in y > 0 ? g : 0 }
+    }
+}
+
 extension Tensor {
     /// max(x, 0). NaN stays NaN. The gradient is 1 where the output is positive and 0
     /// elsewhere, 0 at 0 as in PyTorch. Integer tensors stay integer.
@@ -34,7 +43,7 @@ extension Tensor {
             out.recorded("relu", [x]) { g, out in
                 // relu'' = 0, so the mask is a constant even in a recorded backward.
                 needsGrad(g) ? [Tensor.where(out .> 0, g, Tensor.scalar(0, dtype: g.dtype))]
-                    : [fusedGradient(g, out, op: "relu backward") { g, y in y > 0 ? g : 0 }]
+                    : [reluBackward(g, out)]
             }
         }
         return out

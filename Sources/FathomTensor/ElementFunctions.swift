@@ -58,6 +58,11 @@ enum Rectify<T: Comparable & Numeric>: UnaryFunction {
     @inline(__always) static func apply(_ x: T) -> T { x < 0 ? 0 : x }
 }
 
+/// ReLU's backward: the gradient `g` where the output `y` is positive, 0 elsewhere.
+enum PassWherePositive<T: FloatingPoint>: BinaryFunction {
+    @inline(__always) static func apply(_ g: T, _ y: T) -> T { y > 0 ? g : 0 }
+}
+
 enum Equal<T: Equatable>: BinaryFunction {
     @inline(__always) static func apply(_ a: T, _ b: T) -> Bool { a == b }
 }

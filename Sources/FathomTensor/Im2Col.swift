@@ -107,20 +107,18 @@ func im2col<T: FloatScalar>(_ x: UnsafePointer<T>, _ geo: ConvGeometry, n: Int, 
                     let (owLo, owHi) = validRange(offset: kw * dW - pW, stride: sW, input: W, output: OW)
                     let wOffset = kw * dW - pW
                     for oh in 0..<OH {
-                        let ih = oh * sH - pH + kh * dH
-                        let row = destination + oh * OW
+                        let ih = oh &* sH &- pH &+ kh &* dH
+                        let row = destination + oh &* OW
                         if ih < 0 || ih >= H {
-                            row.initialize(repeating: 0, count: OW)
-                            continue
-                        }
-                        row.initialize(repeating: 0, count: owLo)
-                        let sourceRow = source + ih * W + wOffset
-                        if sW == 1 {
-                            for ow in owLo..<owHi { row[ow] = sourceRow[ow] }
+                            RowCopy.zero(row, count: OW)
+                        } else if sW == 1 {
+                            RowCopy.copy(row, from: source + (ih &* W &+ wOffset), lo: owLo, hi: owHi, count: OW)
                         } else {
-                            for ow in owLo..<owHi { row[ow] = sourceRow[ow * sW] }
+                            let sourceRow = source + (ih &* W &+ wOffset)
+                            RowCopy.zero(row, count: owLo)
+                            for ow in owLo..<owHi { row[ow] = sourceRow[ow &* sW] }
+                            RowCopy.zero(row + owHi, count: OW &- owHi)
                         }
-                        (row + owHi).initialize(repeating: 0, count: OW - owHi)
                     }
                 }
             }
@@ -150,19 +148,94 @@ func col2im<T: FloatScalar>(_ cols: UnsafePointer<T>, _ geo: ConvGeometry, n: In
                     let (owLo, owHi) = validRange(offset: kw * dW - pW, stride: sW, input: W, output: OW)
                     let wOffset = kw * dW - pW
                     for oh in 0..<OH {
-                        let ih = oh * sH - pH + kh * dH
+                        let ih = oh &* sH &- pH &+ kh &* dH
                         if ih < 0 || ih >= H { continue }
-                        let row = source + oh * OW
-                        let target = destination + ih * W + wOffset
+                        let row = source + oh &* OW
+                        let target = destination + (ih &* W &+ wOffset)
                         if sW == 1 {
-                            for ow in owLo..<owHi { target[ow] += row[ow] }
+                            RowCopy.add(target, from: row, lo: owLo, hi: owHi)
                         } else {
-                            for ow in owLo..<owHi { target[ow * sW] += row[ow] }
+                            for ow in owLo..<owHi { target[ow &* sW] += row[ow] }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// Short-row moves for im2col/col2im: rows are 8–64 elements long, so per-row overhead
+/// (calls, overflow checks, 4-wide loops) costs more than the bytes; these use 16-wide
+/// vectors and wrapping index arithmetic.
+enum RowCopy {
+    /// `row[0..<count] = 0`.
+    @inline(__always)
+    static func zero<T: FloatScalar>(_ row: UnsafeMutablePointer<T>, count: Int) {
+        var i = 0
+        while i &+ 16 <= count {
+            UnsafeMutableRawPointer(row + i).storeBytes(of: SIMD16<T>(), as: SIMD16<T>.self)
+            i &+= 16
+        }
+        while i < count { row[i] = 0; i &+= 1 }
+    }
+
+    /// `row[lo..<hi] = source[lo..<hi]`, zeros elsewhere in `row[0..<count]`.
+    @inline(__always)
+    static func copy<T: FloatScalar>(_ row: UnsafeMutablePointer<T>, from source: UnsafePointer<T>,
+                                     lo: Int, hi: Int, count: Int) {
+        var i = 0
+        while i < lo { row[i] = 0; i &+= 1 }
+        if hi &- lo >= 16 {
+            while i &+ 16 <= hi { move(SIMD16<T>.self, row, source, i); i &+= 16 }
+            // The tail as one vector that overlaps the last one: copying twice is harmless.
+            if i < hi { move(SIMD16<T>.self, row, source, hi &- 16) }
+        } else if hi &- lo >= 8 {
+            move(SIMD8<T>.self, row, source, lo)
+            move(SIMD8<T>.self, row, source, hi &- 8)
+        } else if hi &- lo >= 4 {
+            move(SIMD4<T>.self, row, source, lo)
+            move(SIMD4<T>.self, row, source, hi &- 4)
+        } else {
+            while i < hi { row[i] = source[i]; i &+= 1 }
+        }
+        i = Swift.max(hi, lo)
+        while i < count { row[i] = 0; i &+= 1 }
+    }
+
+    @inline(__always)
+    private static func move<V: SIMD>(_: V.Type, _ row: UnsafeMutablePointer<V.Scalar>, _ source: UnsafePointer<V.Scalar>,
+                                      _ i: Int) {
+        UnsafeMutableRawPointer(row + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: V.self), as: V.self)
+    }
+
+    /// `target[lo..<hi] += row[lo..<hi]`.
+    @inline(__always)
+    static func add<T: FloatScalar>(_ target: UnsafeMutablePointer<T>, from row: UnsafePointer<T>, lo: Int, hi: Int) {
+        var i = lo
+        while i &+ 16 <= hi {
+            let sum = UnsafeRawPointer(target + i).loadUnaligned(as: SIMD16<T>.self)
+                + UnsafeRawPointer(row + i).loadUnaligned(as: SIMD16<T>.self)
+            UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD16<T>.self)
+            i &+= 16
+        }
+        if i < hi && hi &- lo >= 16 {
+            // The tail as one vector ending at `hi`, adding only the lanes not yet added.
+            let start = hi &- 16
+            let fresh = SIMD16<T>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                .>= SIMD16<T>(repeating: T(i &- start))
+            let addend = SIMD16<T>().replacing(with: UnsafeRawPointer(row + start).loadUnaligned(as: SIMD16<T>.self),
+                                               where: fresh)
+            let sum = UnsafeRawPointer(target + start).loadUnaligned(as: SIMD16<T>.self) + addend
+            UnsafeMutableRawPointer(target + start).storeBytes(of: sum, as: SIMD16<T>.self)
+            return
+        }
+        if i &+ 8 <= hi {
+            let sum = UnsafeRawPointer(target + i).loadUnaligned(as: SIMD8<T>.self)
+                + UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<T>.self)
+            UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD8<T>.self)
+            i &+= 8
+        }
+        while i < hi { target[i] += row[i]; i &+= 1 }
     }
 }
 
