@@ -217,6 +217,10 @@ conv_case("kernel_5x5_batch5", 5, 2, 8, 8, 3, (5, 5), pad=(2, 2))
 # Rows of 16 or more outputs take the vector row copies of im2col/col2im, with their tails.
 conv_case("wide_rows_pad1", 1, 2, 4, 37, 2, (3, 3), pad=(1, 1))
 conv_case("wide_rows_k5_pad2", 2, 1, 3, 21, 2, (5, 5), pad=(2, 2))
+# 16+ input channels at stride 1: the shifted-GEMM path (ShiftedConvolution.swift).
+conv_case("shifted_c16_pad1", 2, 16, 5, 6, 3, (3, 3), pad=(1, 1))
+conv_case("shifted_c16_k3x2_pad21", 1, 16, 4, 7, 2, (3, 2), pad=(2, 1), bias=False)
+conv_case("shifted_c16_nopad", 2, 16, 5, 5, 2, (3, 3))
 
 
 def conv_t_case(name, n, c, h, w, o, k, stride=(1, 1), pad=(0, 0), out_pad=(0, 0), dil=(1, 1), groups=1, bias=True):
@@ -240,6 +244,7 @@ conv_t_case("groups2_asym", 2, 4, 3, 4, 6, (3, 2), stride=(2, 1), pad=(0, 1), ou
 conv_t_case("dilation2", 1, 2, 4, 4, 2, (3, 3), stride=(1, 1), pad=(1, 1), dil=(2, 2))
 conv_t_case("pointwise", 2, 3, 3, 4, 5, (1, 1))
 conv_t_case("wide_rows", 1, 2, 3, 35, 2, (3, 3), pad=(1, 1))
+conv_t_case("shifted_out16", 2, 3, 4, 5, 16, (3, 3), pad=(1, 1))
 conv_t_case("depthwise_dilated_outpad", 2, 3, 4, 5, 3, (3, 3), pad=(1, 2), out_pad=(1, 1), dil=(2, 2), groups=3)
 write("conv", conv_cases)
 

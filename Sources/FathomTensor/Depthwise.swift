@@ -18,7 +18,7 @@ extension ConvGeometry {
 
 /// Copies an H×W plane into a zeroed (H + 2pH)×(W + 2pW) buffer.
 @inline(__always)
-private func padPlane<T: FloatScalar>(_ source: UnsafePointer<T>, into padded: UnsafeMutablePointer<T>, _ geo: ConvGeometry) {
+func padPlane<T: FloatScalar>(_ source: UnsafePointer<T>, into padded: UnsafeMutablePointer<T>, _ geo: ConvGeometry) {
     let Wp = geo.paddedW
     padded.initialize(repeating: 0, count: geo.paddedH * Wp)
     for ih in 0..<geo.inH {
@@ -28,7 +28,7 @@ private func padPlane<T: FloatScalar>(_ source: UnsafePointer<T>, into padded: U
 
 /// Copies an OH×OW plane into rows of the padded length, zeros in between.
 @inline(__always)
-private func widen<T: FloatScalar>(_ source: UnsafePointer<T>, into wide: UnsafeMutablePointer<T>, _ geo: ConvGeometry) {
+func widen<T: FloatScalar>(_ source: UnsafePointer<T>, into wide: UnsafeMutablePointer<T>, _ geo: ConvGeometry) {
     wide.initialize(repeating: 0, count: geo.wideCount)
     for oh in 0..<geo.outH { (wide + oh * geo.paddedW).update(from: source + oh * geo.outW, count: geo.outW) }
 }

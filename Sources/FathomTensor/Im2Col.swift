@@ -318,6 +318,10 @@ func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor:
         depthwiseForward(x, w, bias, y, geo)
         return out
     }
+    if geo.usesShiftedGemms {
+        shiftedForward(x, w, bias, y, geo)
+        return out
+    }
     let og = geo.groupOutChannels, K = geo.columnRows, L = geo.outPlane
     if K == 0 {
         y.initialize(repeating: 0, count: out.count)
@@ -359,6 +363,9 @@ func convInputGradKernel<T: FloatScalar>(_ yt: Tensor, _ wt: Tensor, _ biasTenso
     let og = geo.groupOutChannels, cg = geo.groupInChannels, K = geo.columnRows, L = geo.outPlane
     if og == 0 || L == 0 || K == 0 {
         x.initialize(repeating: 0, count: out.count)
+    } else if geo.usesShiftedGemms {
+        shiftedInputGrad(y, w, bias, x, geo)
+        return out
     } else {
         forEachImageChunk(geo, workspace: geo.isPointwise ? 0 : K * L, grain: imageGrain(geo), T.self) { _, images, cols in
             for n in images {
@@ -392,6 +399,10 @@ func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: Con
     }
     if geo.isDepthwise {
         depthwiseWeightGrad(x, y, dw, geo)
+        return out
+    }
+    if geo.usesShiftedGemms {
+        shiftedWeightGrad(x, y, dw, geo)
         return out
     }
     let parallel = geo.runsImagesInParallel

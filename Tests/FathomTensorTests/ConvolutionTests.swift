@@ -8,7 +8,7 @@ final class ConvolutionTests: XCTestCase {
 
     func testConv2dAgainstNumPy() throws {
         let cases = try loadFixtures("conv").filter { !$0.key.hasPrefix("t_") }
-        XCTAssertEqual(cases.count, 15)
+        XCTAssertEqual(cases.count, 18)
         for (name, c) in cases.sorted(by: { $0.key < $1.key }) {
             let inputs = c.inputs.map(\.tensor)
             func run(_ xs: [Tensor]) -> Tensor {
@@ -26,7 +26,7 @@ final class ConvolutionTests: XCTestCase {
 
     func testConvTranspose2dAgainstNumPy() throws {
         let cases = try loadFixtures("conv").filter { $0.key.hasPrefix("t_") }
-        XCTAssertEqual(cases.count, 9)
+        XCTAssertEqual(cases.count, 10)
         for (name, c) in cases.sorted(by: { $0.key < $1.key }) {
             let inputs = c.inputs.map(\.tensor)
             func run(_ xs: [Tensor]) -> Tensor {
@@ -85,6 +85,15 @@ final class ConvolutionTests: XCTestCase {
             conv2d($0[0], weight: $0[1], bias: $0[2], padding: [2, 1], dilation: [1, 2], groups: 4)
         }
         checkGradients([x, sample([3, 4, 1, 1], offset: 0.3), sample([3])]) { conv2d($0[0], weight: $0[1], bias: $0[2]) }
+        // 16 input channels at stride 1 take the shifted-GEMM path, in both directions.
+        let x16 = sample([2, 16, 4, 5])
+        checkGradients([x16, sample([3, 16, 3, 3], offset: 0.3, scale: 0.3), sample([3])]) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], padding: 1)
+        }
+        checkGradients([x16, sample([2, 16, 3, 2], offset: 0.3, scale: 0.3)]) { conv2d($0[0], weight: $0[1], padding: [2, 1]) }
+        checkGradients([sample([2, 3, 4, 5]), sample([3, 16, 3, 3], offset: 0.3, scale: 0.3), sample([16])]) {
+            convTranspose2d($0[0], weight: $0[1], bias: $0[2], padding: 1)
+        }
     }
 
     func testConvTranspose2dGradients() {
