@@ -41,19 +41,42 @@ public final class SGD: GroupedOptimizer<SGD.Options> {
                       double: { update(Double.self, p, grad, buffer, first, o) })
     }
 
+    /// One fused pass per parameter, in parallel chunks (elementwise, so the bits do not
+    /// depend on the thread count); the branches are hoisted so each loop vectorizes.
     private func update<T: FloatScalar>(_: T.Type, _ p: Tensor, _ grad: Tensor, _ buffer: Tensor?, _ first: Bool, _ o: Options) {
         let lr = T(o.lr), wd = T(o.weightDecay), momentum = T(o.momentum), keep = T(1 - o.dampening)
+        let nesterov = o.nesterov
         p.withUnsafeMutableBufferPointer(as: T.self) { w in
             grad.withUnsafeBufferPointer(as: T.self) { gs in
+                guard let wp = w.baseAddress, let gp = gs.baseAddress else { return }
                 guard let buffer else {
-                    for j in 0..<w.count { w[j] -= lr * (gs[j] + wd * w[j]) }
+                    ThreadPool.shared.parallelFor(w.count, grain: ThreadPool.minParallelElements) { range in
+                        for j in range { wp[j] -= lr * (gp[j] + wd * wp[j]) }
+                    }
                     return
                 }
                 buffer.withUnsafeMutableBufferPointer(as: T.self) { b in
-                    for j in 0..<w.count {
-                        let g = gs[j] + wd * w[j]
-                        b[j] = first ? g : momentum * b[j] + keep * g
-                        w[j] -= lr * (o.nesterov ? g + momentum * b[j] : b[j])
+                    guard let bp = b.baseAddress else { return }
+                    ThreadPool.shared.parallelFor(w.count, grain: ThreadPool.minParallelElements) { range in
+                        switch (first, nesterov) {
+                        case (true, false):
+                            for j in range { let g = gp[j] + wd * wp[j]; bp[j] = g; wp[j] -= lr * g }
+                        case (false, false):
+                            for j in range {
+                                let v = momentum * bp[j] + keep * (gp[j] + wd * wp[j])
+                                bp[j] = v
+                                wp[j] -= lr * v
+                            }
+                        case (true, true):
+                            for j in range { let g = gp[j] + wd * wp[j]; bp[j] = g; wp[j] -= lr * (g + momentum * g) }
+                        case (false, true):
+                            for j in range {
+                                let g = gp[j] + wd * wp[j]
+                                let v = momentum * bp[j] + keep * g
+                                bp[j] = v
+                                wp[j] -= lr * (g + momentum * v)
+                            }
+                        }
                     }
                 }
             }

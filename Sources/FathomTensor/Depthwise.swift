@@ -16,21 +16,24 @@ extension ConvGeometry {
     @inline(__always) func tapOffset(_ kh: Int, _ kw: Int) -> Int { kh * dilation.height * paddedW + kw * dilation.width }
 }
 
-/// Copies an H×W plane into a zeroed (H + 2pH)×(W + 2pW) buffer.
+/// Copies an H×W plane into a (H + 2pH)×(W + 2pW) buffer, zeros around it.
 @inline(__always)
 func padPlane<T: FloatScalar>(_ source: UnsafePointer<T>, into padded: UnsafeMutablePointer<T>, _ geo: ConvGeometry) {
-    let Wp = geo.paddedW
-    padded.initialize(repeating: 0, count: geo.paddedH * Wp)
-    for ih in 0..<geo.inH {
-        (padded + (ih + geo.padding.height) * Wp + geo.padding.width).update(from: source + ih * geo.inW, count: geo.inW)
+    let (Wp, H, W, pH, pW) = (geo.paddedW, geo.inH, geo.inW, geo.padding.height, geo.padding.width)
+    RowCopy.zero(padded, count: pH &* Wp)
+    for ih in 0..<H {
+        RowCopy.copy(padded + (ih &+ pH) &* Wp, from: source + (ih &* W &- pW), lo: pW, hi: pW &+ W, count: Wp)
     }
+    RowCopy.zero(padded + (pH &+ H) &* Wp, count: (geo.paddedH &- pH &- H) &* Wp)
 }
 
 /// Copies an OH×OW plane into rows of the padded length, zeros in between.
 @inline(__always)
 func widen<T: FloatScalar>(_ source: UnsafePointer<T>, into wide: UnsafeMutablePointer<T>, _ geo: ConvGeometry) {
-    wide.initialize(repeating: 0, count: geo.wideCount)
-    for oh in 0..<geo.outH { (wide + oh * geo.paddedW).update(from: source + oh * geo.outW, count: geo.outW) }
+    let (OH, OW, Wp) = (geo.outH, geo.outW, geo.paddedW)
+    for oh in 0..<OH {
+        RowCopy.copy(wide + oh &* Wp, from: source + oh &* OW, lo: 0, hi: OW, count: oh == OH &- 1 ? OW : Wp)
+    }
 }
 
 private func depthwiseForwardWide<T: FloatScalar>(_ x: UnsafePointer<T>, _ w: UnsafePointer<T>, _ bias: UnsafePointer<T>?,

@@ -318,6 +318,13 @@ func convForwardKernel<T: FloatScalar>(_ xt: Tensor, _ wt: Tensor, _ biasTensor:
         depthwiseForward(x, w, bias, y, geo)
         return out
     }
+    if T.self == Float.self && geo.usesSmallChannelKernel {
+        smallChannelForward(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                            UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                            bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) },
+                            UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), geo)
+        return out
+    }
     if geo.usesShiftedGemms {
         shiftedForward(x, w, bias, y, geo)
         return out
@@ -399,6 +406,12 @@ func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: Con
     }
     if geo.isDepthwise {
         depthwiseWeightGrad(x, y, dw, geo)
+        return out
+    }
+    if T.self == Float.self && geo.usesSmallChannelKernel {
+        smallChannelWeightGrad(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                               UnsafeRawPointer(y).assumingMemoryBound(to: Float.self),
+                               UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self), geo)
         return out
     }
     if geo.usesShiftedGemms {

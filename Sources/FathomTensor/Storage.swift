@@ -43,8 +43,12 @@ final class TensorStorage: @unchecked Sendable {
 /// training step asks for the same sizes every time.
 final class BlockCache: Sendable {
     static let shared = BlockCache()
-    /// Blocks below this size come from malloc's own free lists.
-    static let minimumBytes = 1 << 20
+    /// Blocks below this size come from malloc's own free lists. Above it glibc maps and
+    /// unmaps memory (or trims its heap) as blocks come and go, so an MLP step's 256 KiB
+    /// activations page-faulted afresh every step (~4% of the step).
+    static let minimumBytes = 64 << 10
+    /// Blocks of 1 MiB and more are rounded to whole MiB, smaller ones to 64 KiB.
+    static let largeBytes = 1 << 20
     /// The most memory held in the cache; beyond it, freed blocks go back to the system.
     static let capacityBytes = 2 << 30
 
@@ -55,9 +59,11 @@ final class BlockCache: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Large sizes rounded up to a multiple of 1 MiB so near sizes share blocks.
+    /// Cached sizes rounded up (to 64 KiB below 1 MiB, to 1 MiB above) so near sizes share blocks.
     static func sizeClass(_ bytes: Int) -> Int {
-        bytes < minimumBytes ? bytes : (bytes + minimumBytes - 1) / minimumBytes * minimumBytes
+        if bytes < minimumBytes { return bytes }
+        let unit = bytes < largeBytes ? minimumBytes : largeBytes
+        return (bytes + unit - 1) / unit * unit
     }
 
     func take(_ capacity: Int) -> UnsafeMutableRawPointer? {

@@ -96,6 +96,38 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Float32 convolutions with few input channels run their own kernels (forward and weight
+    /// gradient); float64 runs im2col + GEMM. Both must agree.
+    func testSmallChannelKernelsMatchFloat64() {
+        let cases: [(x: [Int], w: [Int], padding: Size2)] = [
+            ([5, 3, 9, 37], [10, 3, 3, 3], 1),   // tails in positions, channels and taps; parallel images
+            ([3, 1, 28, 28], [32, 1, 3, 3], 1),
+            ([2, 2, 6, 7], [5, 2, 3, 2], [2, 1]),
+            ([2, 1, 7, 19], [3, 1, 5, 5], 2),
+            ([2, 3, 5, 6], [4, 3, 3, 3], 0),
+        ]
+        for (xShape, wShape, padding) in cases {
+            let geo = orStop { () throws(TensorError) in
+                try conv2dGeometry(input: Tensor.zeros(xShape), weight: Tensor.zeros(wShape), bias: nil, stride: 1,
+                                   padding: padding, dilation: 1, groups: 1)
+            }
+            XCTAssertTrue(geo.usesSmallChannelKernel, "\(xShape) \(wShape)")
+            let x = sample(xShape), w = sample(wShape, offset: 0.2, scale: 0.3), b = sample([wShape[0]], offset: 0.1)
+            let g = sample(geo.outShape, offset: 0.4)
+            func run(_ dtype: DType) -> [Tensor] {
+                let wi = w.to(dtype).requiringGrad(), bi = b.to(dtype).requiringGrad()
+                let y = conv2d(x.to(dtype), weight: wi, bias: bi, padding: padding)
+                return [y] + gradients(of: [y], wrt: [wi, bi], seeds: [g.to(dtype)])
+            }
+            for (single, double) in zip(run(.float32), run(.float64)) {
+                XCTAssertEqual(single.shape, double.shape)
+                for (a, e) in zip(single.doubles, double.doubles) {
+                    XCTAssertEqual(a, e, accuracy: 1e-4 * max(1, abs(e)), "\(xShape) ⋆ \(wShape)")
+                }
+            }
+        }
+    }
+
     func testConvTranspose2dGradients() {
         let x = sample([2, 4, 3, 4])
         checkGradients([x, sample([4, 3, 3, 3], offset: 0.3), sample([3])]) {

@@ -10,6 +10,8 @@ final class StorageTests: XCTestCase {
         XCTAssertEqual(second.bytes, address, "a freed large block is handed out again")
         XCTAssertEqual(BlockCache.sizeClass(100), 100)
         XCTAssertEqual(BlockCache.sizeClass((1 << 20) + 1), 2 << 20)
+        XCTAssertEqual(BlockCache.sizeClass((64 << 10) + 1), 128 << 10)
+        XCTAssertEqual(BlockCache.sizeClass(1 << 20), 1 << 20)
         XCTAssertNil(BlockCache.shared.take(4096), "small blocks are left to malloc")
     }
 }
