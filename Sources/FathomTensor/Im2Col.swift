@@ -414,10 +414,6 @@ func convWeightGradKernel<T: FloatScalar>(_ xt: Tensor, _ yt: Tensor, _ geo: Con
                                UnsafeMutableRawPointer(dw).assumingMemoryBound(to: Float.self), geo)
         return out
     }
-    if geo.usesShiftedGemms {
-        shiftedWeightGrad(x, y, dw, geo)
-        return out
-    }
     let parallel = geo.runsImagesInParallel
     let grain = weightGradImageGrain(geo)
     let chunks = parallel ? ThreadPool.chunking(count: geo.batch, grain: grain).chunks : 1

@@ -4,10 +4,13 @@
 // convolution is kH·kW GEMMs of [O, C] weights with [C, (OH − 1)·Wp + OW] shifted views
 // of the padded image (row stride = the padded plane), accumulated into an output on the
 // padded grid (`wideCount`, as the depthwise kernels); the kW − 1 extra columns per row
-// are computed and dropped. This replaces the 9× im2col
-// copy of a 3×3 convolution with one padded copy, and lets OpenBLAS read the image
-// directly. The input gradient of a stride-1 convolution is itself a stride-1 convolution
-// of the output gradient with the flipped, transposed kernel, so it needs no col2im.
+// are computed and dropped. This replaces the 9× im2col copy of a 3×3 convolution with
+// one padded copy, and lets OpenBLAS read the image directly. The input gradient of a
+// stride-1 convolution is itself a stride-1 convolution of the output gradient with the
+// flipped, transposed kernel, so it needs no col2im. The weight gradient stays on im2col:
+// per tap it would be nine short GEMMs that each repack the output gradient (measured:
+// 64→64 at 32×32 forward+backward 261–277 ms that way, 222–231 ms with im2col; the
+// ResNet-20 step the same either way).
 
 extension ConvGeometry {
     /// Stride 1, no dilation, one group, padding below the kernel size, at least 2 taps,
@@ -97,44 +100,4 @@ func shiftedInputGrad<T: FloatScalar>(_ y: UnsafePointer<T>, _ w: UnsafePointer<
         }
     }
     shiftedForward(y, UnsafePointer(flipped.pointer), bias, x, geo.inputGradientGeometry)
-}
-
-/// dw = Σₙ g[n] ⋆ x[n] for `geo.usesShiftedGemms`: per tap, [O, OH·Wp] output gradients
-/// (zero in the dropped columns) times the shifted padded image transposed. Images are
-/// summed in order within fixed chunks, chunk sums in chunk order, as `convWeightGradKernel`.
-func shiftedWeightGrad<T: FloatScalar>(_ x: UnsafePointer<T>, _ g: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>,
-                                       _ geo: ConvGeometry) {
-    let (O, C, Wp, P, N) = (geo.outChannels, geo.inChannels, geo.paddedW, geo.paddedH * geo.paddedW, geo.wideCount)
-    let taps = geo.kH * geo.kW, size = taps * O * C
-    let grain = weightGradImageGrain(geo)
-    let chunks = geo.runsImagesInParallel ? ThreadPool.chunking(count: geo.batch, grain: grain).chunks : 1
-    // Per chunk, the tap-major sums [taps][O][C].
-    let sums = Workspace<T>(chunks * size)
-    defer { sums.free() }
-    forEachImageChunk(geo, workspace: C * P + O * N, grain: grain, T.self) { chunk, images, scratch in
-        let padded = scratch, gradient = scratch + C * P
-        let target = sums.pointer + chunk * size
-        for n in images {
-            padImage(x, geo, n: n, into: padded)
-            for o in 0..<O { widen(g + (n * O + o) * geo.outPlane, into: gradient + o * N, geo) }
-            for kh in 0..<geo.kH {
-                for kw in 0..<geo.kW {
-                    let tap = kh * geo.kW + kw
-                    // dW_tap [O, C] (+)= G [O, N] · shifted(x)ᵀ [N, C]
-                    gemm(T.self, transA: false, transB: true, m: O, n: C, k: N,
-                         a: gradient, lda: N, b: padded + (kh * Wp + kw), ldb: P,
-                         c: target + tap * O * C, ldc: C, beta: n > images.lowerBound ? 1 : 0)
-                }
-            }
-        }
-    }
-    for o in 0..<O {
-        for c in 0..<C {
-            for t in 0..<taps {
-                var total = sums.pointer[(t * O + o) * C + c]
-                for chunk in 1..<max(chunks, 1) { total += sums.pointer[chunk * size + (t * O + o) * C + c] }
-                dw[(o * C + c) * taps + t] = total
-            }
-        }
-    }
 }
