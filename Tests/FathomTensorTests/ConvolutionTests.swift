@@ -219,7 +219,12 @@ final class ConvolutionTests: XCTestCase {
         let deep = sample([3, 96, 6, 6], offset: 0.3).to(.float32), wDeep = sample([4, 96, 3, 3], offset: 0.4, scale: 0.05).to(.float32)
         // Large enough per image to run GEMMs one image at a time with OpenBLAS's threads.
         let wide = sample([2, 32, 16, 16], offset: 0.5).to(.float32), wWide = sample([32, 32, 3, 3], offset: 0.6, scale: 0.05).to(.float32)
+        // Three channels: the small-channel kernels (forward and weight gradient).
+        let rgb = sample([9, 3, 12, 20], offset: 0.7).to(.float32), wRGB = sample([12, 3, 3, 3], offset: 0.8, scale: 0.2).to(.float32)
         func run() -> [[Float]] {
+            let wr = wRGB.detach().requiringGrad()
+            let r = conv2d(rgb, weight: wr, padding: 1)
+            (r * r).sum().backward()
             let xw = wide.detach().requiringGrad(), ww = wWide.detach().requiringGrad()
             let v = conv2d(xw, weight: ww, stride: 1, padding: 1)
             (v * v).sum().backward()
@@ -234,7 +239,8 @@ final class ConvolutionTests: XCTestCase {
             return [y.scalars(as: Float.self), xi.grad!.scalars(as: Float.self), wi.grad!.scalars(as: Float.self),
                     di.grad!.scalars(as: Float.self), u.scalars(as: Float.self), t.scalars(as: Float.self),
                     xd.grad!.scalars(as: Float.self), wd.grad!.scalars(as: Float.self), v.scalars(as: Float.self),
-                    xw.grad!.scalars(as: Float.self), ww.grad!.scalars(as: Float.self)]
+                    xw.grad!.scalars(as: Float.self), ww.grad!.scalars(as: Float.self),
+                    r.scalars(as: Float.self), wr.grad!.scalars(as: Float.self)]
         }
         setNumThreads(1)
         let one = run()
