@@ -218,17 +218,6 @@ enum RowCopy {
             UnsafeMutableRawPointer(target + i).storeBytes(of: sum, as: SIMD16<T>.self)
             i &+= 16
         }
-        if i < hi && hi &- lo >= 16 {
-            // The tail as one vector ending at `hi`, adding only the lanes not yet added.
-            let start = hi &- 16
-            let fresh = SIMD16<T>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-                .>= SIMD16<T>(repeating: T(i &- start))
-            let addend = SIMD16<T>().replacing(with: UnsafeRawPointer(row + start).loadUnaligned(as: SIMD16<T>.self),
-                                               where: fresh)
-            let sum = UnsafeRawPointer(target + start).loadUnaligned(as: SIMD16<T>.self) + addend
-            UnsafeMutableRawPointer(target + start).storeBytes(of: sum, as: SIMD16<T>.self)
-            return
-        }
         if i &+ 8 <= hi {
             let sum = UnsafeRawPointer(target + i).loadUnaligned(as: SIMD8<T>.self)
                 + UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<T>.self)

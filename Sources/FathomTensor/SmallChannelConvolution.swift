@@ -10,6 +10,14 @@ extension ConvGeometry {
         stride == Size2(1) && dilation == Size2(1) && groups == 1 && columnRows <= 32
             && padding.height < kH && padding.width < kW
     }
+
+    /// Offset of tap k = (c, kh, kw) in `padImage`'s padded planes, in column-row order.
+    var paddedTapOffsets: [Int] {
+        let plane = paddedH * paddedW
+        return (0..<inChannels).flatMap { c in
+            (0..<kH).flatMap { kh in (0..<kW).map { kw in c * plane + tapOffset(kh, kw) } }
+        }
+    }
 }
 
 /// y = conv(x, w) (+ bias) for `geo.usesSmallChannelKernel`, float32.
@@ -31,9 +39,7 @@ func smallChannelForward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _
     }
     var biases = [Float](repeating: 0, count: blocks * 8)
     if let bias { for o in 0..<O { biases[o] = bias[o] } }
-    // Offset of tap k = (c, kh, kw) in the padded image.
-    var taps = [Int]()
-    for c in 0..<C { for kh in 0..<geo.kH { for kw in 0..<geo.kW { taps.append(c * plane + kh * Wp + kw) } } }
+    let taps = geo.paddedTapOffsets
     let (OH, OW, outPlane) = (geo.outH, geo.outW, geo.outPlane)
     biases.withUnsafeBufferPointer { biasBuffer in
         taps.withUnsafeBufferPointer { tapBuffer in
@@ -45,7 +51,7 @@ func smallChannelForward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _
                 (padded.pointer + C * plane).initialize(repeating: 0, count: 32)
                 var spill = [Float](repeating: 0, count: 8 * 32)
                 for n in images {
-                    for c in 0..<C { padPlane(x + (n * C + c) * geo.inPlane, into: padded.pointer + c * plane, geo) }
+                    padImage(x, geo, n: n, into: padded.pointer)
                     for oh in 0..<OH {
                         var ow = 0
                         while ow < OW {
@@ -124,8 +130,7 @@ func smallChannelWeightGrad(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>
     let plane = geo.paddedH * Wp
     // Positions on the padded grid, rounded up to whole vectors (the extra ones are zero in g).
     let positions = (geo.wideCount + 15) / 16 * 16
-    var taps = [Int]()
-    for c in 0..<C { for kh in 0..<geo.kH { for kw in 0..<geo.kW { taps.append(c * plane + kh * Wp + kw) } } }
+    let taps = geo.paddedTapOffsets
     let grain = weightGradImageGrain(geo)
     let chunks = geo.runsImagesInParallel ? ThreadPool.chunking(count: geo.batch, grain: grain).chunks : 1
     let size = O * K
@@ -140,7 +145,7 @@ func smallChannelWeightGrad(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>
             (padded + C * plane).initialize(repeating: 0, count: 48)
             let target = sums.pointer + chunk * size
             for n in images {
-                for c in 0..<C { padPlane(x + (n * C + c) * geo.inPlane, into: padded + c * plane, geo) }
+                padImage(x, geo, n: n, into: padded)
                 for o in 0..<O {
                     let row = gradient + o * positions
                     widen(g + (n * O + o) * geo.outPlane, into: row, geo)
